@@ -1,0 +1,234 @@
+// Package lab holds the lab description (lab.yaml), its validation, the
+// Vagrant driver, the inventory and node power control. It knows nothing
+// of Pacemaker.
+package lab
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultFile is the lab description looked up when --config is not given.
+const DefaultFile = "lab.yaml"
+
+// Config is lab.yaml. Field tags are the YAML keys; the Vagrantfile reads
+// the same keys, so renaming one is a change to both.
+type Config struct {
+	Name      string     `yaml:"name"`
+	Provider  string     `yaml:"provider"`
+	Stack     string     `yaml:"stack"`
+	Nodes     []NodeSpec `yaml:"nodes"`
+	VIP       VIPSpec    `yaml:"vip"`
+	Providers Providers  `yaml:"providers"`
+	Timings   Timings    `yaml:"timings"`
+	Service   Service    `yaml:"service"`
+	CRM       CRM        `yaml:"crm"`
+
+	// Path is the file the config was read from; relative paths inside it
+	// are resolved against its directory.
+	Path string `yaml:"-"`
+}
+
+type NodeSpec struct {
+	Name string `yaml:"name"`
+	IP   string `yaml:"ip"`
+}
+
+type VIPSpec struct {
+	Address string `yaml:"address"`
+	Netmask string `yaml:"netmask"`
+	NIC     string `yaml:"nic"`
+}
+
+type Providers struct {
+	VirtualBox VirtualBoxSpec `yaml:"virtualbox"`
+	Docker     DockerSpec     `yaml:"docker"`
+}
+
+type VirtualBoxSpec struct {
+	Box    string `yaml:"box"`
+	Memory int    `yaml:"memory"`
+	CPUs   int    `yaml:"cpus"`
+}
+
+type DockerSpec struct {
+	Image     string `yaml:"image"`
+	BaseImage string `yaml:"base_image"`
+}
+
+// Timings are the article's heartbeat settings (seconds) and corosync's
+// token and consensus (milliseconds).
+type Timings struct {
+	Keepalive   int `yaml:"keepalive"`
+	Warntime    int `yaml:"warntime"`
+	Deadtime    int `yaml:"deadtime"`
+	Initdead    int `yaml:"initdead"`
+	TokenMS     int `yaml:"token_ms"`
+	ConsensusMS int `yaml:"consensus_ms"`
+}
+
+type Service struct {
+	Name           string `yaml:"name"`
+	User           string `yaml:"user"`
+	Port           int    `yaml:"port"`
+	JavaHome       string `yaml:"java_home"`
+	ProductHome    string `yaml:"product_home"`
+	JDKArchive     string `yaml:"jdk_archive"`
+	ProductArchive string `yaml:"product_archive"`
+	InitScript     string `yaml:"init_script"`
+	StartTimeout   int    `yaml:"start_timeout"`
+	StopTimeout    int    `yaml:"stop_timeout"`
+}
+
+type CRM struct {
+	ResourceStickiness int `yaml:"resource_stickiness"`
+	MigrationThreshold int `yaml:"migration_threshold"`
+}
+
+// Defaults are what an empty lab.yaml means: the article's two nodes on
+// VirtualBox's usual host-only network, its timings, its service.
+func Defaults() Config {
+	return Config{
+		Name:     "halab",
+		Provider: "auto",
+		Stack:    "auto",
+		Nodes:    []NodeSpec{{Name: "node1", IP: "192.168.56.11"}, {Name: "node2", IP: "192.168.56.12"}},
+		VIP:      VIPSpec{Address: "192.168.56.20", Netmask: "255.255.255.0", NIC: "eth1"},
+		Providers: Providers{
+			VirtualBox: VirtualBoxSpec{Box: "hashicorp/precise64", Memory: 1024, CPUs: 1},
+			Docker:     DockerSpec{Image: "halab/node"},
+		},
+		Timings: Timings{Keepalive: 2, Warntime: 10, Deadtime: 20, Initdead: 120, TokenMS: 3000, ConsensusMS: 3600},
+		Service: Service{
+			Name: "stratos", User: "vagrant", Port: 8080,
+			JavaHome: "/opt/jdk", ProductHome: "/opt/stratos",
+			JDKArchive: "build/jdk.tar.gz", StartTimeout: 60, StopTimeout: 30,
+		},
+	}
+}
+
+// ConfigError is bad input: every problem found, one per line. The CLI
+// exits 2 on it.
+type ConfigError struct {
+	File     string
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.File)
+		b.WriteString(": ")
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// IsConfigError tells the CLI to exit 2.
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}
+
+// Load reads, decodes and validates a lab file. Every problem is reported
+// at once, so a user fixes the file in one go.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		hint := "pass --config FILE or create lab.yaml"
+		if errors.Is(err, fs.ErrPermission) {
+			hint = "make it readable"
+		} else if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			hint = "it is a directory; pass the lab.yaml inside it"
+		}
+		return nil, &ConfigError{File: path, Problems: []string{fmt.Sprintf("cannot read: %v (%s)", unwrapPathErr(err), hint)}}
+	}
+	cfg, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse decodes lab.yaml bytes over the defaults and validates the result.
+// name is used in messages only.
+func Parse(data []byte, name string) (*Config, error) {
+	cfg := Defaults()
+	cfg.Path = name
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &ConfigError{File: name, Problems: []string{"file is empty (copy lab.yaml from the halab repository and edit it)"}}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &ConfigError{File: name, Problems: []string{"not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, &ConfigError{File: name, Problems: []string{"top level must be a mapping of keys (name:, nodes:, vip:, ...)"}}
+	}
+	problems := unknownKeys(doc.Content[0], typeOfConfig, "")
+	if err := doc.Decode(&cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				problems = append(problems, describeTypeError(e))
+			}
+		} else {
+			problems = append(problems, err.Error())
+		}
+	}
+	cfg.Path = name
+	problems = append(problems, cfg.validate()...)
+	if len(problems) > 0 {
+		return nil, &ConfigError{File: name, Problems: problems}
+	}
+	return &cfg, nil
+}
+
+// describeTypeError turns yaml.v3's "line 3: cannot unmarshal !!str `abc`
+// into int" into something a user can act on.
+func describeTypeError(e string) string {
+	e = strings.Replace(e, "cannot unmarshal !!str", "expected a number, got the string", 1)
+	e = strings.Replace(e, "cannot unmarshal !!map", "expected a single value, got a mapping", 1)
+	e = strings.Replace(e, "cannot unmarshal !!seq", "expected a single value, got a list", 1)
+	e = strings.Replace(e, " into int", "", 1)
+	e = strings.Replace(e, " into string", "", 1)
+	return e
+}
+
+// Dir is the directory relative paths in the config are resolved against.
+func (c *Config) Dir() string {
+	if c.Path == "" {
+		return "."
+	}
+	return filepath.Dir(c.Path)
+}
+
+// Resolve makes a path from lab.yaml absolute.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	abs, err := filepath.Abs(filepath.Join(c.Dir(), p))
+	if err != nil {
+		return filepath.Join(c.Dir(), p)
+	}
+	return abs
+}
