@@ -28,7 +28,9 @@ disabled=(corosync pacemaker heartbeat pacemaker_remote)
 
 step() { printf '==> %s\n' "$*"; }
 
-base="halab/base:${tag##*:}"
+# The rootfs depends on this script only (mirror, suite, packages), not on
+# the Dockerfile: a Dockerfile change must not re-run debootstrap.
+base="halab/base:$(sha256sum "$0" | cut -c1-12)"
 if [[ -n "${HALAB_BASE_IMAGE:-}" ]]; then
   step "base image: ${HALAB_BASE_IMAGE} (pulled, not debootstrapped)"
   docker pull "$HALAB_BASE_IMAGE"

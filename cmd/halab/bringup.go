@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"halab/lab"
+)
+
+func (a *app) imageCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "image",
+		Short: "Build the docker provider's node image (skipped when up to date)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, unlock, err := a.open(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			return ensureImage(cmd.Context(), l)
+		},
+	}
+}
+
+func ensureImage(ctx context.Context, l *lab.Lab) error {
+	if err := lab.Runnable("docker"); err != nil {
+		return err
+	}
+	tag := l.Vagrant.Image
+	if tag == "" {
+		if t, err := lab.ImageTag(l.Root, l.Cfg); err == nil {
+			tag = t
+		}
+	}
+	if lab.ImageExists(ctx, tag) {
+		fmt.Fprintf(l.Out, "==> node image %s is up to date\n", tag)
+		return nil
+	}
+	fmt.Fprintf(l.Out, "==> building node image %s (inputs changed or first build)\n", tag)
+	start := time.Now()
+	if err := lab.BuildImage(ctx, l.Root, l.Cfg, tag, lab.NewPrefixWriter(l.Out, "    ")); err != nil {
+		return err
+	}
+	fmt.Fprintf(l.Out, "==> node image built in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+func (a *app) upCmd() *cobra.Command {
+	var sshTimeout time.Duration
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Create and boot the lab's nodes, wait for SSH, show them",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			l, unlock, err := a.open(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			out := l.Out
+			fmt.Fprintf(out, "==> provider %s (%s)\n", l.Provider, l.ProviderReason)
+			if err := lab.Runnable(l.Provider); err != nil {
+				return err
+			}
+			if l.Provider == "docker" {
+				if err := ensureImage(ctx, l); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(out, "==> vagrant up %s\n", strings.Join(l.Cfg.NodeNames(), " "))
+			start := time.Now()
+			if err := l.Vagrant.Up(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "==> machines up in %s; waiting for SSH\n", time.Since(start).Round(100*time.Millisecond))
+			nodes, err := l.WaitSSH(ctx, sshTimeout)
+			if err != nil {
+				return err
+			}
+			defer closeAll(nodes)
+			rows, err := describe(ctx, l, nodes, false)
+			if err != nil {
+				return err
+			}
+			printTable(out, rows, false)
+			for _, r := range rows {
+				if !slices.Contains(r.NICIPs, r.IP) {
+					return fmt.Errorf("node %s: %s shows %v, not lab.yaml's %s", r.Node, l.Cfg.VIP.NIC, r.NICIPs, r.IP)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().DurationVar(&sshTimeout, "ssh-timeout", 3*time.Minute, "how long to wait for SSH on every node")
+	return c
+}
+
+// nodeRow is one line of `halab up` / `halab status`.
+type nodeRow struct {
+	Node      string   `json:"node"`
+	Provider  string   `json:"provider"`
+	MachineID string   `json:"machine_id"`
+	State     string   `json:"state"`
+	SSH       string   `json:"ssh"`
+	IP        string   `json:"ip"`
+	NICIPs    []string `json:"nic_ips"`
+	SSHOK     bool     `json:"ssh_ok"`
+	IPOK      bool     `json:"private_ip_reachable"`
+	Error     string   `json:"error,omitempty"`
+}
+
+func describe(ctx context.Context, l *lab.Lab, nodes []*lab.Node, reach bool) ([]nodeRow, error) {
+	rows := make([]nodeRow, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := nodeRow{Node: n.Name, Provider: l.Provider, MachineID: short(l.Vagrant.MachineID(n.Name)), State: "running",
+				SSH: n.Endpoint.Addr(), IP: n.IP, SSHOK: true}
+			ips, err := lab.NodeIP(ctx, n, l.Cfg.VIP.NIC)
+			if err != nil {
+				r.Error = err.Error()
+			}
+			r.NICIPs = ips
+			if reach {
+				r.IPOK = tcpReachable(n.IP, 22)
+			}
+			rows[i] = r
+		}()
+	}
+	wg.Wait()
+	return rows, nil
+}
+
+// tcpReachable checks that the host reaches a node's private IP: one
+// connection to its sshd, bounded.
+func tcpReachable(ip string, port int) bool {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(port)), 2*time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func printTable(w io.Writer, rows []nodeRow, reach bool) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if reach {
+		fmt.Fprintln(tw, "NODE\tPROVIDER\tSTATE\tSSH\tPRIVATE IP\tON NIC\tSSH OK\tIP REACHABLE")
+	} else {
+		fmt.Fprintln(tw, "NODE\tPROVIDER\tSSH\tPRIVATE IP\tON NIC")
+	}
+	for _, r := range rows {
+		nic := strings.Join(r.NICIPs, ",")
+		if nic == "" {
+			nic = "-"
+		}
+		if reach {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Node, r.Provider, r.State, r.SSH, r.IP, nic, yes(r.SSHOK), yes(r.IPOK))
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Node, r.Provider, r.SSH, r.IP, nic)
+		}
+	}
+	tw.Flush()
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func closeAll(nodes []*lab.Node) {
+	for _, n := range nodes {
+		n.Close()
+	}
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show the nodes, their SSH endpoints, private IPs and reachability",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			l, _, err := a.open(cmd, false)
+			if err != nil {
+				return err
+			}
+			rows := make([]nodeRow, 0, len(l.Cfg.Nodes))
+			for _, spec := range l.Cfg.Nodes {
+				r := nodeRow{Node: spec.Name, Provider: l.Provider, IP: spec.IP, MachineID: short(l.Vagrant.MachineID(spec.Name)), State: "not_created"}
+				if r.MachineID != "" {
+					if running, err := l.Vagrant.Running(ctx, spec.Name); err == nil && running {
+						r.State = "running"
+					} else {
+						r.State = "stopped"
+					}
+				}
+				if r.State == "running" {
+					nodes, err := l.Connect(ctx, spec.Name)
+					if err != nil {
+						r.Error = err.Error()
+					} else {
+						dr, _ := describe(ctx, l, nodes, true)
+						closeAll(nodes)
+						dr[0].State, dr[0].MachineID = r.State, r.MachineID
+						r = dr[0]
+					}
+				}
+				rows = append(rows, r)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider, "nodes": rows})
+			}
+			printTable(cmd.OutOrStdout(), rows, true)
+			for _, r := range rows {
+				if r.Error != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", r.Node, r.Error)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func (a *app) sshCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "ssh NODE [-- COMMAND ARGS...]",
+		Short: "Open a shell on a node, or run one command there (arguments are quoted)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			l, _, err := a.open(cmd, false)
+			if err != nil {
+				return err
+			}
+			if _, ok := l.Cfg.Node(args[0]); !ok {
+				return &usageError{fmt.Sprintf("ssh: node %q is not in %s (known: %s)", args[0], l.Cfg.Path, strings.Join(l.Cfg.NodeNames(), ", "))}
+			}
+			nodes, err := l.Connect(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			defer closeAll(nodes)
+			n := nodes[0]
+			if len(args) == 1 {
+				return interactive(l, n)
+			}
+			res, err := n.Run(ctx, os.Stdin, args[1:]...)
+			cmd.OutOrStdout().Write(res.Stdout)
+			cmd.ErrOrStderr().Write(res.Stderr)
+			var ee *lab.ExitError
+			if asExit(err, &ee) {
+				return &exitCode{code: ee.ExitCode, err: fmt.Errorf("%s: exit status %d", args[1], ee.ExitCode)}
+			}
+			return err
+		},
+	}
+}
+
+// interactive hands the terminal to OpenSSH, pinned to the same host key
+// halab recorded (HostKeyAlias names the entry in the pin file).
+func interactive(l *lab.Lab, n *lab.Node) error {
+	n.Close()
+	ep := n.Endpoint
+	c := exec.Command("ssh", "-i", ep.IdentityFile, "-p", fmt.Sprint(ep.Port),
+		"-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile="+l.Keys.File,
+		"-o", "HostKeyAlias="+n.Name+"."+short(l.Vagrant.MachineID(n.Name)),
+		"-o", "StrictHostKeyChecking=yes", ep.User+"@"+ep.Host)
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return c.Run()
+}
+
+func (a *app) downCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "down",
+		Short: "Destroy the lab's machines and the docker network Vagrant made (idempotent)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			l, unlock, err := a.open(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			fmt.Fprintf(l.Out, "==> vagrant destroy (%s)\n", l.Provider)
+			if err := l.Vagrant.Destroy(ctx); err != nil {
+				return err
+			}
+			if l.Provider == "docker" {
+				if err := lab.CleanupDocker(ctx, l.Cfg); err != nil {
+					return err
+				}
+			}
+			// The machines are gone; their pinned keys and cached
+			// endpoints with them.
+			if err := l.Keys.Forget(); err != nil {
+				return err
+			}
+			os.Remove(l.State + "/ssh-config.json")
+			fmt.Fprintln(l.Out, "==> lab is down")
+			return nil
+		},
+	}
+}

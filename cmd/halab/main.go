@@ -1,0 +1,96 @@
+// Command halab brings up a two-node HA lab, provisions the article's
+// Pacemaker stack on it and runs failover scenarios against it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"halab/lab"
+)
+
+// usageError is bad input on the command line: exit 2 like a bad lab.yaml.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+type app struct {
+	configPath string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	a := &app{}
+	root := &cobra.Command{
+		Use:           "halab",
+		Short:         "Two-node HA lab: bring-up, Pacemaker provisioning, failover scenarios",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", envOr("HALAB_CONFIG", lab.DefaultFile), "lab description file")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	root.AddCommand(a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd())
+	root.SetArgs(args)
+
+	// SIGINT/SIGTERM cancel the context: steps stop, deferred cleanups run.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "halab:", err)
+	var ue *usageError
+	var ee *exitCode
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case lab.IsConfigError(err), errors.As(err, &ue):
+		return 2
+	case ctx.Err() != nil:
+		return 130
+	}
+	return 1
+}
+
+// exitCode carries a remote command's exit status out of `halab ssh`.
+type exitCode struct {
+	code int
+	err  error
+}
+
+func (e *exitCode) Error() string { return e.err.Error() }
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// open loads the lab; with lock, it also takes the lab's lock so that two
+// commands never interleave against one lab.
+func (a *app) open(cmd *cobra.Command, lock bool) (*lab.Lab, func(), error) {
+	l, err := lab.Open(a.configPath, cmd.OutOrStdout())
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock := func() {}
+	if lock {
+		if unlock, err = lab.Lock(l.State); err != nil {
+			return nil, nil, err
+		}
+	} else if err := lab.EnsureStateDir(l.State); err != nil {
+		return nil, nil, err
+	}
+	return l, unlock, nil
+}

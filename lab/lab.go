@@ -1,0 +1,175 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Lab is one lab.yaml resolved on this machine: its provider, its Vagrant
+// driver and its state directory. It is passed around, never global.
+type Lab struct {
+	Cfg      *Config
+	Root     string
+	State    string
+	Provider string
+	// ProviderReason says why Provider was chosen (printed at start).
+	ProviderReason string
+	Vagrant        *Vagrant
+	Keys           *HostKeys
+	Out            io.Writer
+}
+
+// Open loads and validates the lab file and resolves the provider.
+func Open(configPath string, out io.Writer) (*Lab, error) {
+	cfg, err := Load(configPath)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(configPath)
+	if err != nil {
+		return nil, err
+	}
+	root, err := FindRoot(filepath.Dir(abs))
+	if err != nil {
+		// A lab file outside the checkout: use the checkout we run in.
+		if root, err = FindRoot("."); err != nil {
+			return nil, err
+		}
+	}
+	provider, reason := SelectProvider(cfg, root)
+	state := StateDir(root, cfg)
+	l := &Lab{
+		Cfg: cfg, Root: root, State: state, Provider: provider, ProviderReason: reason, Out: out,
+		Keys: &HostKeys{File: filepath.Join(state, "known_hosts")},
+	}
+	l.Vagrant = &Vagrant{Root: root, Config: abs, Provider: provider, State: state, Out: NewPrefixWriter(out, "    ")}
+	if provider == "docker" {
+		tag, err := ImageTag(root, cfg)
+		if err != nil {
+			return nil, err
+		}
+		l.Vagrant.Image = tag
+	}
+	return l, nil
+}
+
+// Endpoints asks Vagrant (or its cache) how to reach each node.
+func (l *Lab) Endpoints(ctx context.Context) (map[string]SSHEndpoint, error) {
+	eps, err := l.Vagrant.SSHConfig(ctx, l.Cfg.NodeNames())
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]SSHEndpoint{}
+	for _, e := range eps {
+		m[e.Node] = e
+	}
+	return m, nil
+}
+
+// Connect opens SSH to the named nodes (all when none are named), in
+// parallel. On error, connections already made are closed.
+func (l *Lab) Connect(ctx context.Context, names ...string) ([]*Node, error) {
+	if len(names) == 0 {
+		names = l.Cfg.NodeNames()
+	}
+	eps, err := l.Endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nodes := make([]*Node, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		spec, ok := l.Cfg.Node(name)
+		if !ok {
+			return nil, &ConfigError{File: l.Cfg.Path, Problems: []string{fmt.Sprintf("node %q: not in nodes (known: %s)", name, strings.Join(l.Cfg.NodeNames(), ", "))}}
+		}
+		ep, ok := eps[name]
+		if !ok {
+			return nil, fmt.Errorf("node %s: vagrant ssh-config does not list it (run `halab up`)", name)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nodes[i], errs[i] = Dial(ctx, name, spec.IP, ep, l.alias(name), l.Keys)
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			for _, n := range nodes {
+				n.Close()
+			}
+			return nil, e
+		}
+	}
+	return nodes, nil
+}
+
+// alias names a machine in the pin file: node name plus provider id.
+func (l *Lab) alias(node string) string {
+	id := l.Vagrant.MachineID(node)
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return node + "." + id
+}
+
+// WaitSSH polls until every node answers over SSH or the timeout passes,
+// saying what it waits for.
+func (l *Lab) WaitSSH(ctx context.Context, timeout time.Duration) ([]*Node, error) {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for attempt := 1; ; attempt++ {
+		nodes, err := l.Connect(ctx)
+		if err == nil {
+			return nodes, nil
+		}
+		var hk *HostKeyChangedError
+		if asErr(err, &hk) || IsConfigError(err) {
+			return nil, err
+		}
+		last = err
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for SSH on every node (%s): %w", timeout, last)
+		}
+		if attempt == 1 || attempt%5 == 0 {
+			fmt.Fprintf(l.Out, "    waiting for SSH: %v\n", last)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// NodeIP reads the IPv4 addresses on the lab's NIC as the node sees them.
+func NodeIP(ctx context.Context, n *Node, nic string) ([]string, error) {
+	res, err := n.Run(ctx, nil, "ip", "-4", "-o", "addr", "show", "dev", nic)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIPAddr(string(res.Stdout)), nil
+}
+
+// ParseIPAddr extracts addresses from `ip -4 -o addr show` output.
+func ParseIPAddr(out string) []string {
+	var ips []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "inet" {
+				if p, err := netip.ParsePrefix(f[i+1]); err == nil {
+					ips = append(ips, p.Addr().String())
+				}
+			}
+		}
+	}
+	return ips
+}

@@ -1,0 +1,268 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/melbahja/goph"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// HostKeys pins each machine's SSH host key on first contact in a
+// known_hosts file in the lab's state directory. Entries are named after
+// the node and its provider machine id, so a machine that Vagrant
+// recreated is a first contact, while the same machine showing another key
+// is an attack or a broken node and stops the run.
+type HostKeys struct {
+	File string
+	mu   sync.Mutex
+}
+
+// HostKeyChangedError is a pinned key that no longer matches.
+type HostKeyChangedError struct {
+	Node, File string
+}
+
+func (e *HostKeyChangedError) Error() string {
+	return fmt.Sprintf("node %s: SSH host key changed since it was pinned in %s; if the node was rebuilt on purpose, delete the lines starting with %q from that file (or run `halab down`), otherwise someone may be intercepting the connection", e.Node, e.File, e.Node+".")
+}
+
+func (h *HostKeys) callback(alias, node string) ssh.HostKeyCallback {
+	return func(_ string, remote net.Addr, key ssh.PublicKey) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if _, err := os.Stat(h.File); err == nil {
+			check, err := knownhosts.New(h.File)
+			if err != nil {
+				return fmt.Errorf("reading pinned host keys %s: %w", h.File, err)
+			}
+			err = check(alias+":22", remote, key)
+			var ke *knownhosts.KeyError
+			switch {
+			case err == nil:
+				return nil
+			case errors.As(err, &ke) && len(ke.Want) > 0:
+				return &HostKeyChangedError{Node: node, File: h.File}
+			case !errors.As(err, &ke):
+				return err
+			}
+		}
+		// First contact: pin it.
+		if err := os.MkdirAll(filepath.Dir(h.File), 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(h.File, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = fmt.Fprintln(f, knownhosts.Line([]string{alias}, key))
+		return err
+	}
+}
+
+// Forget drops the pinned keys of machines other than the given aliases'
+// current ids (called after `down`, or with none to forget all).
+func (h *HostKeys) Forget() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := os.Remove(h.File); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// Result is what a remote command did.
+type Result struct {
+	Stdout   []byte
+	Stderr   []byte
+	ExitCode int
+}
+
+// ExitError is a remote command that ran and exited non-zero: the node is
+// reachable, the command failed.
+type ExitError struct {
+	Node    string
+	Command string
+	Result
+}
+
+func (e *ExitError) Error() string {
+	msg := strings.TrimSpace(string(e.Stderr))
+	if msg == "" {
+		msg = strings.TrimSpace(string(e.Stdout))
+	}
+	if len(msg) > 2000 {
+		msg = "..." + msg[len(msg)-2000:]
+	}
+	return fmt.Sprintf("node %s: `%s` exited %d: %s", e.Node, e.Command, e.ExitCode, msg)
+}
+
+// ConnError is a node that could not be reached, or a connection that
+// broke or timed out mid-command: nothing is known about the command.
+type ConnError struct {
+	Node    string
+	Addr    string
+	Command string
+	Err     error
+}
+
+func (e *ConnError) Error() string {
+	if e.Command != "" {
+		return fmt.Sprintf("node %s (%s): `%s`: %v", e.Node, e.Addr, e.Command, e.Err)
+	}
+	return fmt.Sprintf("node %s (%s): cannot connect over SSH: %v", e.Node, e.Addr, e.Err)
+}
+
+func (e *ConnError) Unwrap() error { return e.Err }
+
+// Node is one lab machine reachable over SSH: identity plus a runner.
+type Node struct {
+	Name     string
+	IP       string // private IP from lab.yaml
+	Endpoint SSHEndpoint
+	Client   *goph.Client
+}
+
+// DialTimeout bounds TCP connect plus SSH handshake.
+const DialTimeout = 15 * time.Second
+
+// Dial opens an SSH connection to a node with its Vagrant key, pinning the
+// host key. alias identifies the machine in the pin file.
+func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, keys *HostKeys) (*Node, error) {
+	auth, err := goph.Key(ep.IdentityFile, "")
+	if err != nil {
+		return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: fmt.Errorf("reading key %s: %w", ep.IdentityFile, err)}
+	}
+	type res struct {
+		c   *goph.Client
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := goph.NewConn(&goph.Config{
+			User: ep.User, Addr: ep.Host, Port: uint(ep.Port), Auth: auth,
+			Timeout: DialTimeout, Callback: keys.callback(alias, name),
+		})
+		ch <- res{c, err}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
+	defer cancel()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			var hk *HostKeyChangedError
+			if errors.As(r.err, &hk) {
+				return nil, hk
+			}
+			return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: r.err}
+		}
+		return &Node{Name: name, IP: ip, Endpoint: ep, Client: r.c}, nil
+	case <-ctx.Done():
+		// A port that accepts but never speaks SSH hangs the handshake;
+		// close whatever the goroutine eventually gets.
+		go func() {
+			if r := <-ch; r.c != nil {
+				r.c.Close()
+			}
+		}()
+		return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: fmt.Errorf("no SSH handshake within %s", DialTimeout)}
+	}
+}
+
+// Close ends the connection.
+func (n *Node) Close() error {
+	if n == nil || n.Client == nil {
+		return nil
+	}
+	return n.Client.Close()
+}
+
+var safeArg = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// Quote makes s one word for a POSIX shell.
+func Quote(s string) string {
+	if s != "" && safeArg.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// QuoteArgs quotes every argument and joins them: SSH runs a command
+// through the remote user's shell, so an unquoted argument would be split
+// or interpreted there.
+func QuoteArgs(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = Quote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// Run runs argv on the node, each argument quoted, with stdin (may be nil).
+// Exit non-zero gives *ExitError; a broken or timed-out connection gives
+// *ConnError.
+func (n *Node) Run(ctx context.Context, stdin io.Reader, argv ...string) (Result, error) {
+	return n.run(ctx, QuoteArgs(argv), stdin)
+}
+
+// Sudo runs argv as root (the vagrant user has passwordless sudo).
+func (n *Node) Sudo(ctx context.Context, stdin io.Reader, argv ...string) (Result, error) {
+	return n.Run(ctx, stdin, append([]string{"sudo", "-n", "--"}, argv...)...)
+}
+
+// SudoScript runs a shell script as root, sent on stdin so that nothing in
+// it (secrets included) appears on a command line on the node. args become
+// $1.. of the script.
+func (n *Node) SudoScript(ctx context.Context, script string, args ...string) (Result, error) {
+	argv := append([]string{"sudo", "-n", "--", "sh", "-s", "--"}, args...)
+	return n.run(ctx, QuoteArgs(argv), strings.NewReader(script))
+}
+
+func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, error) {
+	sess, err := n.Client.NewSession()
+	if err != nil {
+		return Result{ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
+	}
+	defer sess.Close()
+	var stdout, stderr bytes.Buffer
+	sess.Stdout, sess.Stderr = &stdout, &stderr
+	if stdin != nil {
+		sess.Stdin = stdin
+	}
+	done := make(chan error, 1)
+	if err := sess.Start(cmd); err != nil {
+		return Result{ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
+	}
+	go func() { done <- sess.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = sess.Signal(ssh.SIGKILL)
+		sess.Close()
+		return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: -1},
+			&ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: fmt.Errorf("gave up: %w", context.Cause(ctx))}
+	}
+	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	if err == nil {
+		return res, nil
+	}
+	var ee *ssh.ExitError
+	if errors.As(err, &ee) {
+		res.ExitCode = ee.ExitStatus()
+		return res, &ExitError{Node: n.Name, Command: cmd, Result: res}
+	}
+	res.ExitCode = -1
+	return res, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
+}

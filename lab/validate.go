@@ -1,0 +1,261 @@
+package lab
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+var (
+	providers = []string{"auto", "virtualbox", "docker"}
+	// Stacks halab can provision; see DESIGN.md's table.
+	Stacks = []string{"auto", "heartbeat", "heartbeat-v1", "corosync"}
+
+	hostnameRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	nicRe      = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$`)
+	userRe     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	serviceRe  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	// Remote paths end up in shell scripts on the nodes (the init script's
+	// variables); allow only characters that need no quoting at all.
+	remotePathRe = regexp.MustCompile(`^/[A-Za-z0-9._/+-]*$`)
+	imageRe      = regexp.MustCompile(`^[a-z0-9]+([._/-][a-z0-9]+)*$`)
+)
+
+func oneOf(v string, set []string) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// validate returns one message per problem, each naming its field.
+func (c *Config) validate() []string {
+	var p []string
+	bad := func(field, format string, a ...any) {
+		p = append(p, field+": "+fmt.Sprintf(format, a...))
+	}
+
+	if !hostnameRe.MatchString(c.Name) {
+		bad("name", "%q: use lowercase letters, digits and '-' (it prefixes machine names)", c.Name)
+	}
+	if !oneOf(c.Provider, providers) {
+		bad("provider", "%q: unknown provider (use one of %s)", c.Provider, strings.Join(providers, ", "))
+	}
+	if !oneOf(c.Stack, Stacks) {
+		bad("stack", "%q: unknown stack (use one of %s)", c.Stack, strings.Join(Stacks, ", "))
+	}
+
+	// The VIP's subnet is the lab's private network.
+	vip, vipErr := netip.ParseAddr(c.VIP.Address)
+	if vipErr != nil || !vip.Is4() {
+		bad("vip.address", "%q: not an IPv4 address", c.VIP.Address)
+	}
+	prefix, maskErr := ParseNetmask(c.VIP.Netmask)
+	if maskErr != nil {
+		bad("vip.netmask", "%q: %v", c.VIP.Netmask, maskErr)
+	} else if prefix < 8 || prefix > 30 {
+		bad("vip.netmask", "%q: /%d leaves no room for two nodes and a VIP (use /8 to /30)", c.VIP.Netmask, prefix)
+	}
+	if !nicRe.MatchString(c.VIP.NIC) {
+		bad("vip.nic", "%q: not a network interface name (e.g. eth1)", c.VIP.NIC)
+	}
+	var subnet netip.Prefix
+	subnetOK := vipErr == nil && vip.Is4() && maskErr == nil && prefix >= 8 && prefix <= 30
+	if subnetOK {
+		subnet = netip.PrefixFrom(vip, prefix).Masked()
+		if vip == subnet.Addr() || vip == broadcast(subnet) {
+			bad("vip.address", "%s is the network or broadcast address of %s", vip, subnet)
+		}
+	}
+
+	if len(c.Nodes) != 2 {
+		bad("nodes", "%d nodes given: a halab lab has exactly two nodes", len(c.Nodes))
+	}
+	names := map[string]int{}
+	ips := map[netip.Addr]int{}
+	for i, n := range c.Nodes {
+		f := fmt.Sprintf("nodes[%d]", i)
+		switch {
+		case n.Name == "":
+			bad(f+".name", "missing (e.g. node%d)", i+1)
+		case !hostnameRe.MatchString(n.Name):
+			bad(f+".name", "%q: not usable as a hostname (lowercase letters, digits, '-', at most 63)", n.Name)
+		default:
+			if j, dup := names[n.Name]; dup {
+				bad(f+".name", "%q: same name as nodes[%d]", n.Name, j)
+			}
+			names[n.Name] = i
+		}
+		ip, err := netip.ParseAddr(n.IP)
+		if err != nil || !ip.Is4() {
+			bad(f+".ip", "%q: not an IPv4 address", n.IP)
+			continue
+		}
+		if j, dup := ips[ip]; dup {
+			bad(f+".ip", "%s: same address as nodes[%d]", ip, j)
+		}
+		ips[ip] = i
+		if subnetOK {
+			switch {
+			case ip == vip:
+				bad(f+".ip", "%s: same address as vip.address", ip)
+			case !subnet.Contains(ip):
+				bad(f+".ip", "%s: not in the VIP's subnet %s (nodes and VIP share one network)", ip, subnet)
+			case ip == subnet.Addr() || ip == broadcast(subnet):
+				bad(f+".ip", "%s is the network or broadcast address of %s", ip, subnet)
+			}
+		}
+	}
+
+	vb := c.Providers.VirtualBox
+	if vb.Box == "" {
+		bad("providers.virtualbox.box", "missing (the article's is hashicorp/precise64)")
+	}
+	if vb.Memory < 256 {
+		bad("providers.virtualbox.memory", "%d MB: at least 256", vb.Memory)
+	}
+	if vb.CPUs < 1 {
+		bad("providers.virtualbox.cpus", "%d: at least 1", vb.CPUs)
+	}
+	if !imageRe.MatchString(c.Providers.Docker.Image) {
+		bad("providers.docker.image", "%q: not a docker image name without tag (e.g. halab/node)", c.Providers.Docker.Image)
+	}
+
+	t := c.Timings
+	positive := func(field string, v int) bool {
+		if v <= 0 {
+			bad(field, "%d: must be greater than zero", v)
+			return false
+		}
+		return true
+	}
+	ka := positive("timings.keepalive", t.Keepalive)
+	wt := positive("timings.warntime", t.Warntime)
+	dt := positive("timings.deadtime", t.Deadtime)
+	id := positive("timings.initdead", t.Initdead)
+	tk := positive("timings.token_ms", t.TokenMS)
+	cs := positive("timings.consensus_ms", t.ConsensusMS)
+	if ka && dt && t.Deadtime <= t.Keepalive {
+		bad("timings.deadtime", "%d s is not longer than keepalive (%d s): every node would be declared dead", t.Deadtime, t.Keepalive)
+	}
+	if wt && dt && t.Warntime >= t.Deadtime {
+		bad("timings.warntime", "%d s: must be shorter than deadtime (%d s)", t.Warntime, t.Deadtime)
+	}
+	if id && dt && t.Initdead < t.Deadtime {
+		bad("timings.initdead", "%d s: must be at least deadtime (%d s)", t.Initdead, t.Deadtime)
+	}
+	// corosync.conf(5): consensus must be at least 1.2 * token.
+	if tk && cs && t.ConsensusMS*10 < t.TokenMS*12 {
+		bad("timings.consensus_ms", "%d: corosync needs at least 1.2 × token_ms (%d)", t.ConsensusMS, t.TokenMS*12/10)
+	}
+
+	s := c.Service
+	if !serviceRe.MatchString(s.Name) {
+		bad("service.name", "%q: lowercase letters, digits, '-' or '_' (it names /etc/init.d/<name> and lsb:<name>)", s.Name)
+	}
+	if !userRe.MatchString(s.User) {
+		bad("service.user", "%q: not a valid user name", s.User)
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		bad("service.port", "%d: not a TCP port (1-65535)", s.Port)
+	}
+	for _, f := range []struct{ field, v string }{{"service.java_home", s.JavaHome}, {"service.product_home", s.ProductHome}} {
+		if !remotePathRe.MatchString(f.v) || path.Clean(f.v) != f.v || f.v == "/" {
+			bad(f.field, "%q: must be an absolute path below / made of letters, digits and ._/+- (it is written into the init script)", f.v)
+		}
+	}
+	if s.JDKArchive == "" {
+		bad("service.jdk_archive", "missing: run `make jdk` or name the JDK tarball to push")
+	}
+	positive("service.start_timeout", s.StartTimeout)
+	positive("service.stop_timeout", s.StopTimeout)
+
+	if c.CRM.ResourceStickiness < 0 {
+		bad("crm.resource_stickiness", "%d: must be zero or more", c.CRM.ResourceStickiness)
+	}
+	if c.CRM.MigrationThreshold < 0 {
+		bad("crm.migration_threshold", "%d: must be zero or more (0 = Pacemaker's default)", c.CRM.MigrationThreshold)
+	}
+	return p
+}
+
+// ParseNetmask accepts a dotted netmask ("255.255.255.0") or a prefix
+// length ("24" or "/24") and returns the prefix length.
+func ParseNetmask(s string) (int, error) {
+	if s == "" {
+		return 0, fmt.Errorf("missing (e.g. 255.255.255.0)")
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(s, "/")); err == nil {
+		if n < 0 || n > 32 {
+			return 0, fmt.Errorf("prefix length must be 0-32")
+		}
+		return n, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return 0, fmt.Errorf("not a netmask (use 255.255.255.0 or 24)")
+	}
+	b := a.As4()
+	m := binary.BigEndian.Uint32(b[:])
+	ones := 0
+	for m&(1<<31) != 0 {
+		ones++
+		m <<= 1
+	}
+	if m != 0 {
+		return 0, fmt.Errorf("not a contiguous netmask")
+	}
+	return ones, nil
+}
+
+func broadcast(p netip.Prefix) netip.Addr {
+	b := p.Addr().As4()
+	v := binary.BigEndian.Uint32(b[:]) | (1<<(32-p.Bits()) - 1)
+	binary.BigEndian.PutUint32(b[:], v)
+	return netip.AddrFrom4(b)
+}
+
+// Prefix is the VIP's prefix length; valid only after Load.
+func (c *Config) Prefix() int {
+	n, _ := ParseNetmask(c.VIP.Netmask)
+	return n
+}
+
+// DottedNetmask is the VIP's netmask in dotted form.
+func (c *Config) DottedNetmask() string {
+	n := c.Prefix()
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], ^uint32(0)<<(32-n))
+	return netip.AddrFrom4(b).String()
+}
+
+// Node returns the named node's spec.
+func (c *Config) Node(name string) (NodeSpec, bool) {
+	for _, n := range c.Nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return NodeSpec{}, false
+}
+
+// NodeNames lists the nodes in lab.yaml order.
+func (c *Config) NodeNames() []string {
+	out := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		out[i] = n.Name
+	}
+	return out
+}
+
+// Subnet is the lab's private network (the VIP's subnet).
+func (c *Config) Subnet() netip.Prefix {
+	a, _ := netip.ParseAddr(c.VIP.Address)
+	return netip.PrefixFrom(a, c.Prefix()).Masked()
+}
