@@ -184,7 +184,7 @@ func Parse(data []byte, name string) (*Config, error) {
 		return nil, &ConfigError{File: name, Problems: []string{"top level must be a mapping of keys (name:, nodes:, vip:, ...)"}}
 	}
 	problems := unknownKeys(doc.Content[0], typeOfConfig, "")
-	if err := doc.Decode(&cfg); err != nil {
+	if err := decode(&doc, &cfg); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, e := range te.Errors {
@@ -202,14 +202,32 @@ func Parse(data []byte, name string) (*Config, error) {
 	return &cfg, nil
 }
 
+// decode is doc.Decode, except that a panic inside yaml.v3 (v3.0.1 panics
+// on a merge key next to a mapping used as a key) becomes an error.
+func decode(doc *yaml.Node, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot decode this YAML: %v", r)
+		}
+	}()
+	return doc.Decode(v)
+}
+
 // describeTypeError turns yaml.v3's "line 3: cannot unmarshal !!str `abc`
 // into int" into something a user can act on.
 func describeTypeError(e string) string {
+	switch {
+	case strings.HasSuffix(e, " into int"):
+		e = strings.TrimSuffix(e, " into int")
+	case strings.HasSuffix(e, " into string"):
+		e = strings.TrimSuffix(e, " into string")
+	default:
+		// A section or a list was expected: yaml's message names it.
+		return e
+	}
 	e = strings.Replace(e, "cannot unmarshal !!str", "expected a number, got the string", 1)
 	e = strings.Replace(e, "cannot unmarshal !!map", "expected a single value, got a mapping", 1)
 	e = strings.Replace(e, "cannot unmarshal !!seq", "expected a single value, got a list", 1)
-	e = strings.Replace(e, " into int", "", 1)
-	e = strings.Replace(e, " into string", "", 1)
 	return e
 }
 

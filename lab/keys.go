@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 
@@ -44,6 +45,13 @@ func unknownKeys(n *yaml.Node, t reflect.Type, path string) []string {
 				continue
 			}
 			problems = append(problems, unknownKeys(v, ft, join(path, k.Value))...)
+		}
+	case reflect.Int:
+		// yaml.v3 silently truncates 2.5 into an int field (a float out
+		// of range is its own error).
+		var f float64
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && n.Decode(&f) == nil && f <= math.MaxInt64 {
+			problems = append(problems, fmt.Sprintf("line %d: %s: %s: expected a whole number", n.Line, path, n.Value))
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {

@@ -46,8 +46,8 @@ func TestParseSSHConfig(t *testing.T) {
 
 func TestParseSSHConfigErrors(t *testing.T) {
 	cases := map[string]struct{ in, want string }{
-		"port not a number": {"Host a\n HostName h\n User u\n IdentityFile k\n Port x\n", "Port \"x\""},
-		"port out of range": {"Host a\n Port 70000\n", "not a TCP port"},
+		"port not a number":  {"Host a\n HostName h\n User u\n IdentityFile k\n Port x\n", "Port \"x\""},
+		"port out of range":  {"Host a\n Port 70000\n", "not a TCP port"},
 		"option before host": {"HostName h\n", "before any Host"},
 		"incomplete host":    {"Host a\n HostName h\n", "lacks HostName, User or IdentityFile"},
 		"no value":           {"Host a\n Garbage\n", "expected `Key value`"},

@@ -59,14 +59,14 @@ func (c *Config) validate() []string {
 	prefix, maskErr := ParseNetmask(c.VIP.Netmask)
 	if maskErr != nil {
 		bad("vip.netmask", "%q: %v", c.VIP.Netmask, maskErr)
-	} else if prefix < 8 || prefix > 30 {
-		bad("vip.netmask", "%q: /%d leaves no room for two nodes and a VIP (use /8 to /30)", c.VIP.Netmask, prefix)
+	} else if prefix < 8 || prefix > 29 {
+		bad("vip.netmask", "%q: /%d leaves no room for two nodes and a VIP (use /8 to /29)", c.VIP.Netmask, prefix)
 	}
 	if !nicRe.MatchString(c.VIP.NIC) {
 		bad("vip.nic", "%q: not a network interface name (e.g. eth1)", c.VIP.NIC)
 	}
 	var subnet netip.Prefix
-	subnetOK := vipErr == nil && vip.Is4() && maskErr == nil && prefix >= 8 && prefix <= 30
+	subnetOK := vipErr == nil && vip.Is4() && maskErr == nil && prefix >= 8 && prefix <= 29
 	if subnetOK {
 		subnet = netip.PrefixFrom(vip, prefix).Masked()
 		if vip == subnet.Addr() || vip == broadcast(subnet) {
@@ -151,8 +151,14 @@ func (c *Config) validate() []string {
 		bad("timings.initdead", "%d s: must be at least deadtime (%d s)", t.Initdead, t.Deadtime)
 	}
 	// corosync.conf(5): consensus must be at least 1.2 * token.
-	if tk && cs && t.ConsensusMS*10 < t.TokenMS*12 {
-		bad("timings.consensus_ms", "%d: corosync needs at least 1.2 × token_ms (%d)", t.ConsensusMS, t.TokenMS*12/10)
+	// In uint64 so that big values cannot wrap around: need is
+	// ceil(1.2 × token), floor is what the message shows.
+	if tk && cs {
+		tok := uint64(t.TokenMS)
+		need := tok/10*12 + (tok%10*12+9)/10
+		if uint64(t.ConsensusMS) < need {
+			bad("timings.consensus_ms", "%d: corosync needs at least 1.2 × token_ms (%d)", t.ConsensusMS, tok/10*12+tok%10*12/10)
+		}
 	}
 
 	s := c.Service

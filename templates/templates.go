@@ -136,7 +136,9 @@ func CorosyncConf(p Params) ([]byte, error) {
 }
 
 // CrmConfig renders the article's crm configuration in crmsh syntax, for
-// `crm configure load update <file>`.
+// `crm configure load update <file>`. Beyond the article, STRATOS gets start
+// and stop timeouts that outlast the init script's own bounds. The text has
+// no comments: crmsh would store them in the CIB.
 func CrmConfig(p Params) ([]byte, error) {
 	const name = "crm.tmpl"
 	if err := require(name,

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"halab/lab"
+	"halab/provision"
+)
+
+func (a *app) provisionCmd() *cobra.Command {
+	var stack string
+	c := &cobra.Command{
+		Use:   "provision",
+		Short: "Provision the HA stack on every node (idempotent): packages, JDK, service, messaging layer, crm configuration",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			l, unlock, err := a.open(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			if stack != "" && !oneOf(stack, lab.Stacks) {
+				return &usageError{fmt.Sprintf("--stack %q: use one of %v", stack, lab.Stacks)}
+			}
+			if err := l.Cfg.CheckFiles(); err != nil {
+				return err
+			}
+			start := time.Now()
+			nodes, err := l.Connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeAll(nodes)
+			p, err := provision.New(l, nodes, provision.Options{Stack: stack, Out: l.Out})
+			if err != nil {
+				return err
+			}
+			runErr := p.Run(ctx)
+			printSummary(l.Out, p.Results())
+			if runErr != nil {
+				return runErr
+			}
+			fmt.Fprintf(l.Out, "==> provisioned stack %s in %s: %d step(s) changed\n", p.Stack, time.Since(start).Round(100*time.Millisecond), p.Changed())
+			return nil
+		},
+	}
+	c.Flags().StringVar(&stack, "stack", "", "override lab.yaml's stack (heartbeat, heartbeat-v1, corosync)")
+	return c
+}
+
+func printSummary(w io.Writer, results []provision.StepResult) {
+	fmt.Fprintln(w, "==> summary")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tSTEP\tRESULT\tTIME\tDETAIL")
+	for _, r := range results {
+		res := "ok"
+		if r.Changed {
+			res = "changed"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Node, r.Step, res, r.Took.Round(10*time.Millisecond), r.Detail)
+	}
+	tw.Flush()
+}
+
+func oneOf(v string, set []string) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,248 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"halab/lab"
+	"halab/templates"
+)
+
+// poll calls check every interval until it returns done, an error, or the
+// timeout passes, printing what it still waits for every 10 s.
+func poll(ctx context.Context, out io.Writer, what string, timeout, interval time.Duration, check func(ctx context.Context) (done bool, waitingFor string, err error)) error {
+	start := time.Now()
+	lastSaid := start
+	var waiting string
+	for {
+		done, w, err := check(ctx)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		waiting = w
+		if time.Since(lastSaid) >= 10*time.Second {
+			fmt.Fprintf(out, "    ... %s: %s (%s so far)\n", what, waiting, time.Since(start).Round(time.Second))
+			lastSaid = time.Now()
+		}
+		if time.Since(start) > timeout {
+			return fmt.Errorf("%s: gave up after %s: %s", what, timeout, waiting)
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(interval):
+		}
+	}
+}
+
+var (
+	onlineRe = regexp.MustCompile(`Online:\s*\[([^\]]*)\]`)
+	dcRe     = regexp.MustCompile(`Current DC:\s*(\S+)`)
+)
+
+// ParseCrmMonOnline reads the online nodes and the DC from `crm_mon -1`
+// text, whose "Online: [ a b ]" line is the same on Pacemaker 1.1 and 2.
+func ParseCrmMonOnline(out string) (online []string, dc string) {
+	if m := onlineRe.FindStringSubmatch(out); m != nil {
+		online = strings.Fields(m[1])
+	}
+	if m := dcRe.FindStringSubmatch(out); m != nil && m[1] != "NONE" {
+		dc = m[1]
+	}
+	return online, dc
+}
+
+func missing(want, have []string) []string {
+	var out []string
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			if h == w {
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// MembershipTimeout bounds the wait for every node to join: heartbeat
+// waits initdead for peers at start; corosync forms within seconds.
+func MembershipTimeout(c *lab.Config, stack string) time.Duration {
+	if stack == "corosync" {
+		return 2 * time.Minute
+	}
+	return time.Duration(c.Timings.Initdead)*time.Second + 2*time.Minute
+}
+
+func (p *Provisioner) membership(ctx context.Context) (bool, string, error) {
+	names := p.Lab.Cfg.NodeNames()
+	timeout := MembershipTimeout(p.Lab.Cfg, p.Stack)
+	if p.Stack == "heartbeat-v1" {
+		// Every node must see every other as active.
+		err := poll(ctx, p.Opts.Out, "heartbeat membership", timeout, time.Second, func(ctx context.Context) (bool, string, error) {
+			for _, n := range p.Nodes {
+				for _, peer := range names {
+					res, err := n.Sudo(ctx, nil, "cl_status", "nodestatus", peer)
+					st := strings.TrimSpace(string(res.Stdout))
+					if err != nil || st != "active" {
+						if st == "" {
+							st = strings.TrimSpace(string(res.Stderr))
+						}
+						return false, fmt.Sprintf("%s sees %s as %q", n.Name, peer, st), nil
+					}
+				}
+			}
+			return true, "", nil
+		})
+		return false, "all nodes active", err
+	}
+	var dc string
+	err := poll(ctx, p.Opts.Out, "pacemaker membership", timeout, time.Second, func(ctx context.Context) (bool, string, error) {
+		for _, n := range p.Nodes {
+			res, err := n.Sudo(ctx, nil, "crm_mon", "-1")
+			if err != nil {
+				var ee *lab.ExitError
+				if errors.As(err, &ee) {
+					return false, fmt.Sprintf("crm_mon on %s: %s", n.Name, firstLine(ee.Stderr, ee.Stdout)), nil
+				}
+				return false, "", err
+			}
+			online, d := ParseCrmMonOnline(string(res.Stdout))
+			if m := missing(names, online); len(m) > 0 {
+				return false, fmt.Sprintf("%s sees %s not online yet", n.Name, strings.Join(m, ", ")), nil
+			}
+			if d == "" {
+				return false, n.Name + " has no DC elected yet", nil
+			}
+			dc = d
+		}
+		return true, "", nil
+	})
+	return false, "online: " + strings.Join(names, ", ") + "; DC " + dc, err
+}
+
+func firstLine(bs ...[]byte) string {
+	for _, b := range bs {
+		if s := strings.TrimSpace(string(b)); s != "" {
+			return strings.SplitN(s, "\n", 2)[0]
+		}
+	}
+	return "(no output)"
+}
+
+// CRMFile is where the rendered crm configuration is kept on the nodes.
+const CRMFile = "/var/lib/halab/crm.conf"
+
+func (p *Provisioner) crm(ctx context.Context) (bool, string, error) {
+	conf, err := templates.CrmConfig(p.Params)
+	if err != nil {
+		return false, "", err
+	}
+	n := p.Nodes[0]
+	pusher := &Pusher{Node: n}
+	defer pusher.Close()
+	ch, err := pusher.Push(ctx, []File{{Path: CRMFile, Data: conf, Mode: 0o600}})
+	if err != nil {
+		return false, "", err
+	}
+	want := ExpectedCIB(p.Lab.Cfg)
+	if !ch[0] {
+		// Same file as last time: apply only if the CIB drifted.
+		if cib, err := ReadCIB(ctx, n); err == nil && len(want.Check(cib)) == 0 {
+			return false, "CIB matches", nil
+		}
+	}
+	if _, err := n.Sudo(ctx, nil, "crm", "configure", "load", "update", CRMFile); err != nil {
+		return false, "", err
+	}
+	cib, err := ReadCIB(ctx, n)
+	if err != nil {
+		return false, "", err
+	}
+	if probs := want.Check(cib); len(probs) > 0 {
+		return false, "", fmt.Errorf("after `crm configure load update`, the CIB differs from the configuration: %s", strings.Join(probs, "; "))
+	}
+	return true, "loaded and verified", nil
+}
+
+// waitVIP waits until the VIP serves HTTP from the host with a node's
+// hostname and the service runs on exactly one node.
+func (p *Provisioner) waitVIP(ctx context.Context) (bool, string, error) {
+	c := p.Lab.Cfg
+	url := fmt.Sprintf("http://%s:%d/", c.VIP.Address, c.Service.Port)
+	timeout := p.Opts.VIPTimeout
+	if timeout == 0 {
+		timeout = MembershipTimeout(c, p.Stack) + time.Duration(c.Service.StartTimeout)*time.Second
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	var owner string
+	err := poll(ctx, p.Opts.Out, "VIP", timeout, 500*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+		body, err := httpGet(ctx, client, url)
+		if err != nil {
+			return false, fmt.Sprintf("GET %s: %v", url, err), nil
+		}
+		if _, ok := c.Node(body); !ok {
+			return false, fmt.Sprintf("GET %s answered %q, not a node name", url, body), nil
+		}
+		running, err := p.serviceRunningOn(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		if len(running) != 1 || running[0] != body {
+			return false, fmt.Sprintf("VIP served by %s but the service runs on %v", body, running), nil
+		}
+		owner = body
+		return true, "", nil
+	})
+	return false, "served by " + owner, err
+}
+
+func httpGet(ctx context.Context, client *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// serviceRunningOn asks each node's init script for the service's status
+// (LSB: 0 running, 3 stopped).
+func (p *Provisioner) serviceRunningOn(ctx context.Context) ([]string, error) {
+	var running []string
+	for _, n := range p.Nodes {
+		_, err := n.Sudo(ctx, nil, InitScriptPath(p.Lab.Cfg.Service.Name), "status")
+		var ee *lab.ExitError
+		switch {
+		case err == nil:
+			running = append(running, n.Name)
+		case errors.As(err, &ee):
+		default:
+			return nil, err
+		}
+	}
+	return running, nil
+}

@@ -1,0 +1,354 @@
+// Package provision turns a lab into the article's cluster over SSH and
+// SFTP: idempotent file pushes, quoted remote commands and the steps per
+// stack, each reporting changed or ok.
+package provision
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/sftp"
+	"github.com/schollz/progressbar/v3"
+
+	"halab/lab"
+)
+
+// File is one file to put on a node.
+type File struct {
+	Path  string // absolute path on the node
+	Data  []byte // content, or
+	Local string // a local file to stream (large files: the JDK)
+	Mode  os.FileMode
+	Owner string // user name on the node; "" = root
+	Group string // "" = the owner's primary group
+}
+
+func (f File) owner() string {
+	if f.Owner == "" {
+		return "root"
+	}
+	return f.Owner
+}
+
+// sftpServerScript starts the SFTP server as root so that halab can write
+// root-owned files (/etc/ha.d/authkeys) directly, with no world-readable
+// staging copy. Paths differ between distributions.
+const sftpServerScript = `for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do
+  [ -x "$p" ] && exec "$p"
+done
+echo "no sftp-server found" >&2
+exit 127`
+
+// OpenSFTP starts a root SFTP session on the node.
+func OpenSFTP(ctx context.Context, n *lab.Node) (*sftp.Client, error) {
+	sess, err := n.Client.NewSession()
+	if err != nil {
+		return nil, &lab.ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: "sftp", Err: err}
+	}
+	w, err := sess.StdinPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	sess.Stderr = &stderr
+	if err := sess.Start(lab.QuoteArgs([]string{"sudo", "-n", "--", "sh", "-c", sftpServerScript})); err != nil {
+		sess.Close()
+		return nil, &lab.ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: "sudo sftp-server", Err: err}
+	}
+	c, err := sftp.NewClientPipe(r, w,
+		sftp.UseConcurrentWrites(true),
+		sftp.MaxConcurrentRequestsPerFile(64),
+	)
+	if err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("node %s: starting sftp-server as root: %v %s", n.Name, err, strings.TrimSpace(stderr.String()))
+	}
+	go func() { <-ctx.Done(); c.Close() }()
+	return c, nil
+}
+
+// remoteState is what a file on the node is now.
+type remoteState struct {
+	exists     bool
+	mode       os.FileMode
+	owner, grp string
+	sha256     string
+}
+
+// statScript prints, per path argument, "MODE:OWNER:GROUP SHA256" or "- -"
+// in one round trip for all files.
+const statScript = `for p in "$@"; do
+  if [ -f "$p" ]; then
+    printf '%s %s\n' "$(stat -c '%a:%U:%G' -- "$p")" "$(sha256sum < "$p" | cut -d' ' -f1)"
+  else
+    echo "- -"
+  fi
+done`
+
+func statRemote(ctx context.Context, n *lab.Node, paths []string) ([]remoteState, error) {
+	res, err := n.SudoScript(ctx, statScript, paths...)
+	if err != nil {
+		return nil, err
+	}
+	var out []remoteState
+	sc := bufio.NewScanner(bytes.NewReader(res.Stdout))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			return nil, fmt.Errorf("node %s: unexpected stat output %q", n.Name, sc.Text())
+		}
+		if f[0] == "-" {
+			out = append(out, remoteState{})
+			continue
+		}
+		parts := strings.SplitN(f[0], ":", 3)
+		m, _ := strconv.ParseUint(parts[0], 8, 32)
+		out = append(out, remoteState{exists: true, mode: os.FileMode(m), owner: parts[1], grp: parts[2], sha256: f[1]})
+	}
+	if len(out) != len(paths) {
+		return nil, fmt.Errorf("node %s: stat returned %d lines for %d files", n.Name, len(out), len(paths))
+	}
+	return out, nil
+}
+
+// Pusher writes files to one node over a root SFTP session.
+type Pusher struct {
+	Node *lab.Node
+	// Progress receives a progress bar for files larger than ProgressMin.
+	Progress    io.Writer
+	ProgressMin int64
+	sftp        *sftp.Client
+	ids         map[string][2]int
+}
+
+func (p *Pusher) Close() {
+	if p.sftp != nil {
+		p.sftp.Close()
+	}
+}
+
+// Push makes each file on the node match: content by sha256, mode, owner.
+// A file already right is not touched. It returns which files changed.
+func (p *Pusher) Push(ctx context.Context, files []File) ([]bool, error) {
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.Path
+	}
+	states, err := statRemote(ctx, p.Node, paths)
+	if err != nil {
+		return nil, err
+	}
+	changed := make([]bool, len(files))
+	for i, f := range files {
+		want, err := localSHA256(f)
+		if err != nil {
+			return changed, err
+		}
+		st := states[i]
+		group := f.Group
+		if group == "" {
+			group, err = p.primaryGroup(ctx, f.owner())
+			if err != nil {
+				return changed, err
+			}
+		}
+		sameContent := st.exists && st.sha256 == want
+		sameMeta := st.exists && st.mode == f.Mode.Perm() && st.owner == f.owner() && st.grp == group
+		if sameContent && sameMeta {
+			continue
+		}
+		if err := p.ensureSFTP(ctx); err != nil {
+			return changed, err
+		}
+		uid, gid, err := p.ids2(ctx, f.owner(), group)
+		if err != nil {
+			return changed, err
+		}
+		if sameContent {
+			if err := p.sftp.Chmod(f.Path, f.Mode.Perm()); err != nil {
+				return changed, p.fileErr(f, "chmod", err)
+			}
+			if err := p.sftp.Chown(f.Path, uid, gid); err != nil {
+				return changed, p.fileErr(f, "chown", err)
+			}
+		} else if err := p.write(ctx, f, uid, gid); err != nil {
+			return changed, err
+		}
+		changed[i] = true
+	}
+	return changed, nil
+}
+
+func (p *Pusher) fileErr(f File, op string, err error) error {
+	return fmt.Errorf("node %s: %s %s: %w", p.Node.Name, op, f.Path, err)
+}
+
+// write streams the file to a temporary name beside the target, sets mode
+// and owner before any content is visible under the real name, and renames:
+// an interrupted push never leaves a partial file where a real one was.
+func (p *Pusher) write(ctx context.Context, f File, uid, gid int) (err error) {
+	dir := path.Dir(f.Path)
+	if err := p.sftp.MkdirAll(dir); err != nil {
+		return p.fileErr(f, "mkdir", err)
+	}
+	var suffix [6]byte
+	rand.Read(suffix[:])
+	tmp := path.Join(dir, "."+path.Base(f.Path)+".halab-"+hex.EncodeToString(suffix[:]))
+	w, err := p.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_TRUNC)
+	if err != nil {
+		return p.fileErr(f, "create", err)
+	}
+	defer func() {
+		if err != nil {
+			w.Close()
+			if rmErr := p.sftp.Remove(tmp); rmErr == nil {
+				err = fmt.Errorf("%w (the partial file %s was removed)", err, tmp)
+			}
+		}
+	}()
+	// Mode first: a secret is never readable by others, not even half-written.
+	if err := w.Chmod(f.Mode.Perm()); err != nil {
+		return p.fileErr(f, "chmod", err)
+	}
+	if err := w.Chown(uid, gid); err != nil {
+		return p.fileErr(f, "chown", err)
+	}
+	var src io.Reader
+	var size int64
+	if f.Local != "" {
+		lf, err := os.Open(f.Local)
+		if err != nil {
+			return err
+		}
+		defer lf.Close()
+		st, err := lf.Stat()
+		if err != nil {
+			return err
+		}
+		src, size = lf, st.Size()
+	} else {
+		src, size = bytes.NewReader(f.Data), int64(len(f.Data))
+	}
+	if p.Progress != nil && size >= p.ProgressMin && p.ProgressMin > 0 {
+		bar := progressbar.NewOptions64(size,
+			progressbar.OptionSetWriter(p.Progress),
+			progressbar.OptionSetDescription(fmt.Sprintf("    %s %s", p.Node.Name, path.Base(f.Path))),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionThrottle(200*1e6),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.Progress) }),
+		)
+		src = io.TeeReader(src, bar)
+	}
+	src = ctxReader{ctx, src}
+	if _, err := w.ReadFromWithConcurrency(src, 64); err != nil {
+		return p.fileErr(f, "write", describeWriteErr(err))
+	}
+	if err := w.Close(); err != nil {
+		return p.fileErr(f, "close", describeWriteErr(err))
+	}
+	if err := p.sftp.PosixRename(tmp, f.Path); err != nil {
+		return p.fileErr(f, "rename", err)
+	}
+	return nil
+}
+
+// describeWriteErr turns SFTP's generic failure into the likely cause.
+func describeWriteErr(err error) error {
+	var se *sftp.StatusError
+	if errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxFailure {
+		return fmt.Errorf("%w (is the node's disk full? check `df -h`)", err)
+	}
+	return err
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func (p *Pusher) ensureSFTP(ctx context.Context) error {
+	if p.sftp != nil {
+		return nil
+	}
+	c, err := OpenSFTP(ctx, p.Node)
+	if err != nil {
+		return err
+	}
+	p.sftp = c
+	return nil
+}
+
+func (p *Pusher) primaryGroup(ctx context.Context, user string) (string, error) {
+	if user == "root" {
+		return "root", nil
+	}
+	res, err := p.Node.Run(ctx, nil, "id", "-gn", "--", user)
+	if err != nil {
+		return "", fmt.Errorf("node %s: user %s: %w", p.Node.Name, user, err)
+	}
+	return strings.TrimSpace(string(res.Stdout)), nil
+}
+
+func (p *Pusher) ids2(ctx context.Context, user, group string) (int, int, error) {
+	if p.ids == nil {
+		p.ids = map[string][2]int{"root:root": {0, 0}}
+	}
+	key := user + ":" + group
+	if v, ok := p.ids[key]; ok {
+		return v[0], v[1], nil
+	}
+	res, err := p.Node.Run(ctx, nil, "sh", "-c", `id -u -- "$1" && getent group -- "$2" | cut -d: -f3`, "sh", user, group)
+	if err != nil {
+		return 0, 0, fmt.Errorf("node %s: looking up %s: %w", p.Node.Name, key, err)
+	}
+	f := strings.Fields(string(res.Stdout))
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("node %s: no user %s or group %s", p.Node.Name, user, group)
+	}
+	uid, _ := strconv.Atoi(f[0])
+	gid, _ := strconv.Atoi(f[1])
+	p.ids[key] = [2]int{uid, gid}
+	return uid, gid, nil
+}
+
+func localSHA256(f File) (string, error) {
+	h := sha256.New()
+	if f.Local == "" {
+		h.Write(f.Data)
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	lf, err := os.Open(f.Local)
+	if err != nil {
+		return "", err
+	}
+	defer lf.Close()
+	if _, err := io.Copy(h, lf); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
