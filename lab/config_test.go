@@ -1029,7 +1029,7 @@ func FuzzParse(f *testing.F) {
 		if cfg.Path != "fuzz.yaml" || len(cfg.Nodes) != 2 {
 			t.Fatalf("Path = %q, %d nodes", cfg.Path, len(cfg.Nodes))
 		}
-		if n, err := ParseNetmask(cfg.DottedNetmask()); err != nil || n != cfg.Prefix() || n < 8 || n > 30 {
+		if n, err := ParseNetmask(cfg.DottedNetmask()); err != nil || n != cfg.Prefix() || n < 8 || n > 29 {
 			t.Fatalf("netmask %q: prefix %d, dotted %q -> %d, %v", cfg.VIP.Netmask, cfg.Prefix(), cfg.DottedNetmask(), n, err)
 		}
 	})

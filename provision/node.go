@@ -92,7 +92,17 @@ func (p *Provisioner) installArchive(ctx context.Context, n *lab.Node, local, na
 		return false, "", err
 	}
 	remote := dir + ".archive"
-	pusher := &Pusher{Node: n, Progress: p.Opts.Out, ProgressMin: 1 << 20}
+	p.mu.Lock()
+	if p.bars == nil {
+		p.bars = map[string]*Bar{}
+	}
+	bar := p.bars[name]
+	if bar == nil {
+		bar = &Bar{Out: p.Opts.Out, Desc: "pushing " + path.Base(local)}
+		p.bars[name] = bar
+	}
+	p.mu.Unlock()
+	pusher := &Pusher{Node: n, Bar: bar, ProgressMin: 1 << 20}
 	defer pusher.Close()
 	if _, err := pusher.Push(ctx, []File{{Path: remote, Local: local, Mode: 0o644}}); err != nil {
 		return false, "", err

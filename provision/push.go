@@ -17,6 +17,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/pkg/sftp"
 	"github.com/schollz/progressbar/v3"
@@ -131,8 +133,8 @@ func statRemote(ctx context.Context, n *lab.Node, paths []string) ([]remoteState
 // Pusher writes files to one node over a root SFTP session.
 type Pusher struct {
 	Node *lab.Node
-	// Progress receives a progress bar for files larger than ProgressMin.
-	Progress    io.Writer
+	// Bar shows files of at least ProgressMin bytes (nil: no bar).
+	Bar         *Bar
 	ProgressMin int64
 	sftp        *sftp.Client
 	ids         map[string][2]int
@@ -246,16 +248,8 @@ func (p *Pusher) write(ctx context.Context, f File, uid, gid int) (err error) {
 	} else {
 		src, size = bytes.NewReader(f.Data), int64(len(f.Data))
 	}
-	if p.Progress != nil && size >= p.ProgressMin && p.ProgressMin > 0 {
-		bar := progressbar.NewOptions64(size,
-			progressbar.OptionSetWriter(p.Progress),
-			progressbar.OptionSetDescription(fmt.Sprintf("    %s %s", p.Node.Name, path.Base(f.Path))),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(200*1e6),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.Progress) }),
-		)
-		src = io.TeeReader(src, bar)
+	if p.Bar != nil && size >= p.ProgressMin {
+		src = io.TeeReader(src, p.Bar.Add(size))
 	}
 	src = ctxReader{ctx, src}
 	if _, err := w.ReadFromWithConcurrency(src, 64); err != nil {
@@ -351,4 +345,34 @@ func localSHA256(f File) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Bar is one progress bar shared by the parallel uploads of a step, so
+// that two nodes' pushes do not draw over each other.
+type Bar struct {
+	Out  io.Writer
+	Desc string
+	mu   sync.Mutex
+	bar  *progressbar.ProgressBar
+	max  int64
+}
+
+// Add grows the bar by size bytes and returns the writer that fills them.
+func (b *Bar) Add(size int64) io.Writer {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.max += size
+	if b.bar == nil {
+		b.bar = progressbar.NewOptions64(b.max,
+			progressbar.OptionSetWriter(b.Out),
+			progressbar.OptionSetDescription("    "+b.Desc),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionThrottle(500*time.Millisecond),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.Out) }),
+		)
+	} else {
+		b.bar.ChangeMax64(b.max)
+	}
+	return b.bar
 }

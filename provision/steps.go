@@ -71,6 +71,7 @@ type Provisioner struct {
 	results []StepResult
 	osInfo  map[string]OSInfo
 	msgChg  map[string]bool
+	bars    map[string]*Bar
 }
 
 func (p *Provisioner) record(r StepResult) {

@@ -1,0 +1,56 @@
+# halab: `make lab-up` brings up and provisions the lab described by
+# lab.yaml (CONFIG=...), `make test` runs unit and end-to-end tests.
+SHELL := /bin/bash
+GO ?= go
+CONFIG ?= lab.yaml
+HALAB := bin/halab
+GINKGO := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
+export VAGRANT_CHECKPOINT_DISABLE := 1
+
+.PHONY: all build deps image jdk lab-up lab-down provision status test test-unit test-e2e scenarios check-initd clean
+
+all: build
+
+build:
+	$(GO) build -o $(HALAB) ./cmd/halab
+
+# Installs (as root on Debian/Ubuntu) and starts what the lab needs.
+deps:
+	.ci/deps
+
+jdk: build/jdk.tar.gz
+build/jdk.tar.gz:
+	.ci/jdk $@
+
+image: build deps
+	$(HALAB) -c $(CONFIG) image
+
+lab-up: build deps jdk
+	$(HALAB) -c $(CONFIG) up
+	$(HALAB) -c $(CONFIG) provision
+
+provision: build jdk
+	$(HALAB) -c $(CONFIG) provision
+
+status: build
+	$(HALAB) -c $(CONFIG) status
+
+lab-down: build
+	$(HALAB) -c $(CONFIG) down
+
+# Parsers, validators, templates (golden files), command plans, and the
+# init script against a real JVM on this machine.
+test-unit:
+	$(GO) test ./...
+
+# Real labs: containers, sshd, Pacemaker, SFTP, both docker-provider stacks.
+test-e2e: build deps jdk
+	HALAB_E2E=1 $(GO) test -count=1 -timeout 60m -v ./cmd/halab -run 'TestE2E'
+
+test: test-unit test-e2e
+
+scenarios: build
+	$(GINKGO) -v ./scenarios -- -config=$(abspath $(CONFIG))
+
+clean:
+	rm -rf bin build
