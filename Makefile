@@ -49,8 +49,9 @@ test-e2e: build deps jdk
 
 test: test-unit test-e2e
 
-scenarios: build
-	$(GINKGO) -v ./scenarios -- -config=$(abspath $(CONFIG))
+# Failover scenarios against the running lab (after make lab-up).
+scenarios:
+	HALAB_SCENARIOS=1 $(GINKGO) -v --junit-report=scenarios-junit.xml --output-dir=build ./scenarios -- -config=$(abspath $(CONFIG))
 
 clean:
 	rm -rf bin build

@@ -246,3 +246,23 @@ func (p *Provisioner) serviceRunningOn(ctx context.Context) ([]string, error) {
 	}
 	return running, nil
 }
+
+// DetectStack reads which stack a provisioned node runs: the daemons that
+// are active and whether heartbeat drives Pacemaker (crm yes).
+func DetectStack(ctx context.Context, n *lab.Node) (string, error) {
+	res, err := n.SudoScript(ctx, `if [ -d /run/systemd/system ]; then
+  systemctl is-active --quiet corosync && { echo corosync; exit 0; }
+  systemctl is-active --quiet heartbeat || { echo none; exit 0; }
+else
+  /etc/init.d/heartbeat status >/dev/null 2>&1 || { echo none; exit 0; }
+fi
+if grep -Eq '^[[:space:]]*crm[[:space:]]+(yes|on|respawn)' /etc/ha.d/ha.cf; then echo heartbeat; else echo heartbeat-v1; fi`)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(string(res.Stdout))
+	if s == "none" {
+		return "", fmt.Errorf("node %s runs no cluster stack: run `halab provision` first", n.Name)
+	}
+	return s, nil
+}

@@ -159,7 +159,7 @@ func (s *NodeScript) Action(ctx context.Context, action string) (int, string, bo
 		return 0, text, false, nil
 	case errors.As(err, &ee):
 		// timeout(1) exits 137 when it had to KILL the script.
-		return ee.ExitCode, text, ee.ExitCode == 137 || ee.ExitCode == 124, nil
+		return ee.ExitCode, text, ee.ExitCode == 137 || ee.ExitCode == 124 || ee.ExitCode < 0, nil
 	}
 	return -1, text, false, err
 }

@@ -1,0 +1,139 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"halab/lab"
+	"halab/provision"
+	"halab/scenarios/prober"
+)
+
+func (e *env) vipURL() string {
+	return fmt.Sprintf("http://%s:%d/", e.lab.Cfg.VIP.Address, e.lab.Cfg.Service.Port)
+}
+
+// owner asks the VIP who serves it, as a client would.
+func (e *env) owner(ctx context.Context) (string, error) {
+	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.vipURL(), nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// vipHolders counts, over SSH, the nodes with the VIP on their NIC.
+func (e *env) vipHolders(ctx context.Context, names ...string) []string {
+	var holders []string
+	for _, name := range names {
+		ips, err := lab.NodeIP(ctx, e.nodes[name], e.lab.Cfg.VIP.NIC)
+		ExpectWithOffset(1, err).NotTo(HaveOccurred())
+		if slices.Contains(ips, e.lab.Cfg.VIP.Address) {
+			holders = append(holders, name)
+		}
+	}
+	return holders
+}
+
+// serviceOn lists the nodes whose init script says the service runs.
+func (e *env) serviceOn(ctx context.Context, names ...string) []string {
+	var on []string
+	for _, name := range names {
+		_, err := e.nodes[name].Sudo(ctx, nil, provision.InitScriptPath(e.lab.Cfg.Service.Name), "status")
+		var ee *lab.ExitError
+		if err == nil {
+			on = append(on, name)
+		} else {
+			ExpectWithOffset(1, errors.As(err, &ee)).To(BeTrue(), "status on %s: %v", name, err)
+		}
+	}
+	return on
+}
+
+// stable waits for the precondition of every scenario: the VIP answers
+// from one node, which alone holds the VIP and runs the service.
+func (e *env) stable(ctx context.Context, names ...string) string {
+	if len(names) == 0 {
+		names = e.lab.Cfg.NodeNames()
+	}
+	var owner string
+	EventuallyWithOffset(1, func(g Gomega) {
+		o, err := e.owner(ctx)
+		g.Expect(err).NotTo(HaveOccurred(), "GET %s", e.vipURL())
+		g.Expect(names).To(ContainElement(o))
+		g.Expect(e.vipHolders(ctx, names...)).To(Equal([]string{o}), "nodes holding the VIP")
+		g.Expect(e.serviceOn(ctx, names...)).To(Equal([]string{o}), "nodes running the service")
+		owner = o
+	}).WithContext(ctx).Should(Succeed())
+	return owner
+}
+
+func (e *env) other(name string) string {
+	for _, n := range e.lab.Cfg.NodeNames() {
+		if n != name {
+			return n
+		}
+	}
+	return ""
+}
+
+var _ = Describe("failover", Ordered, Serial, func() {
+	It("baseline: the VIP serves from one node, the other is ready", Label("baseline"), func(ctx SpecContext) {
+		owner := E.stable(ctx)
+		By("probing the VIP for 3 s")
+		samples := (&prober.Prober{URL: E.vipURL(), Interval: 100 * time.Millisecond}).Run(ctx, 3*time.Second)
+		rep := prober.Analyze(samples, time.Second)
+		AddReportEntry("baseline", rep.String())
+		Expect(rep.Failures).To(BeZero(), rep.String())
+		Expect(rep.Owners).To(Equal([]string{owner}))
+		_, err := E.nodes[E.other(owner)].Run(ctx, nil, "test", "-x", E.lab.Cfg.Service.JavaHome+"/bin/java")
+		Expect(err).NotTo(HaveOccurred(), "the standby node has the JDK")
+	}, SpecTimeout(3*time.Minute))
+
+	It("hard power-off of the owner: the VIP moves and serves within the bound", Label("node"), func(ctx SpecContext) {
+		owner := E.stable(ctx)
+		survivor := E.other(owner)
+		bound := E.bound()
+		run := (&prober.Prober{URL: E.vipURL(), Interval: 100 * time.Millisecond}).Start(ctx, 3*time.Minute)
+		time.Sleep(time.Second)
+
+		By("powering off " + owner)
+		Expect(E.lab.Vagrant.PowerOff(ctx, owner)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) {
+			By("powering " + owner + " back on")
+			Expect(E.lab.Vagrant.PowerOn(ctx, owner)).To(Succeed())
+			E.connect(ctx)
+			E.stable(ctx)
+		}, NodeTimeout(4*time.Minute))
+
+		By("waiting for " + survivor + " to serve the VIP")
+		Eventually(func() (string, error) { return E.owner(ctx) }).WithContext(ctx).
+			WithTimeout(bound + 30*time.Second).Should(Equal(survivor))
+		time.Sleep(2 * time.Second)
+		rep := prober.Analyze(run.Stop(), time.Second)
+		AddReportEntry("power-off outage", fmt.Sprintf("%s (bound %s, stack %s)", rep.LongestOutage.Round(10*time.Millisecond), bound, E.stack))
+		fmt.Fprintf(GinkgoWriter, "prober: %s\n", rep)
+		Expect(rep.Recovered).To(BeTrue(), rep.String())
+		Expect(rep.DualOwner).To(BeFalse(), rep.String())
+		Expect(rep.Owners).To(Equal([]string{owner, survivor}), rep.String())
+		Expect(rep.LongestOutage).To(BeNumerically("<=", bound), "outage beyond the bound: "+rep.String())
+		Expect(E.vipHolders(ctx, survivor)).To(Equal([]string{survivor}))
+		Expect(E.serviceOn(ctx, survivor)).To(Equal([]string{survivor}))
+	}, SpecTimeout(8*time.Minute))
+})
