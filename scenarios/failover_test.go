@@ -119,7 +119,8 @@ var _ = Describe("failover", Ordered, Serial, func() {
 			By("powering " + owner + " back on")
 			Expect(E.lab.Vagrant.PowerOn(ctx, owner)).To(Succeed())
 			E.connect(ctx)
-			E.stable(ctx)
+			E.rejoined(ctx, owner)
+			E.settled(ctx)
 		}, NodeTimeout(4*time.Minute))
 
 		By("waiting for " + survivor + " to serve the VIP")
@@ -137,3 +138,35 @@ var _ = Describe("failover", Ordered, Serial, func() {
 		Expect(E.serviceOn(ctx, survivor)).To(Equal([]string{survivor}))
 	}, SpecTimeout(8*time.Minute))
 })
+
+// rejoined waits until the survivor's membership layer sees node again.
+func (e *env) rejoined(ctx context.Context, node string) {
+	peer := e.nodes[e.other(node)]
+	EventuallyWithOffset(1, func(g Gomega) {
+		if e.stack == "heartbeat-v1" {
+			res, err := peer.Sudo(ctx, nil, "cl_status", "nodestatus", node)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(strings.TrimSpace(string(res.Stdout))).To(Equal("active"), "%s as seen by %s", node, peer.Name)
+			return
+		}
+		res, err := peer.Sudo(ctx, nil, "crm_mon", "-1")
+		g.Expect(err).NotTo(HaveOccurred())
+		online, _ := provision.ParseCrmMonOnline(string(res.Stdout))
+		g.Expect(online).To(ContainElement(node), "online as seen by %s", peer.Name)
+	}).WithContext(ctx).WithTimeout(3 * time.Minute).Should(Succeed())
+}
+
+// settled waits until the cluster is stable and stays on one owner for
+// 10 s: a rejoined node may take the resources back (heartbeat's
+// auto_failback, or placement scores), and the next scenario must not
+// start in the middle of that move.
+func (e *env) settled(ctx context.Context) string {
+	var owner string
+	EventuallyWithOffset(1, func(g Gomega) {
+		first := e.stable(ctx)
+		time.Sleep(10 * time.Second)
+		g.Expect(e.stable(ctx)).To(Equal(first), "owner changed while settling")
+		owner = first
+	}).WithContext(ctx).WithTimeout(3 * time.Minute).Should(Succeed())
+	return owner
+}

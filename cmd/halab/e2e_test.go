@@ -224,6 +224,9 @@ func TestE2ELab(t *testing.T) {
 			if got := vipGet(t); got != owner {
 				t.Errorf("VIP moved from %s to %s on a warm provision", owner, got)
 			}
+			if stack == "corosync" {
+				runScenarios(t)
+			}
 		})
 	}
 
@@ -260,6 +263,8 @@ func TestE2ELab(t *testing.T) {
 		}
 	})
 
+	t.Run("scenarios heartbeat-v1", runScenarios)
+
 	t.Run("down twice leaves nothing", func(t *testing.T) {
 		mustHalab(t, bin, "down")
 		mustHalab(t, bin, "down")
@@ -275,4 +280,21 @@ func TestE2ELab(t *testing.T) {
 			t.Errorf("machine ids left: %v", ids)
 		}
 	})
+}
+
+// runScenarios runs the Ginkgo failover suite against the lab as it is.
+func runScenarios(t *testing.T) {
+	cmd := exec.Command("go", "run", "github.com/onsi/ginkgo/v2/ginkgo", "-v", "--no-color", "./scenarios", "--",
+		"-config="+filepath.Join(repoRoot, "lab.yaml"))
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "HALAB_SCENARIOS=1")
+	var buf bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&buf, testWriter{t})
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("scenarios: %v", err)
+	}
+	if !strings.Contains(buf.String(), "power-off outage") || !strings.Contains(buf.String(), "Ran 2 of 2 Specs") {
+		t.Errorf("scenarios did not run both specs")
+	}
 }
