@@ -136,5 +136,3 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
-
-func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -97,7 +98,7 @@ func (l *Lab) Connect(ctx context.Context, names ...string) ([]*Node, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nodes[i], errs[i] = Dial(ctx, name, spec.IP, ep, l.alias(name), l.Keys)
+			nodes[i], errs[i] = Dial(ctx, name, spec.IP, ep, l.HostKeyAlias(name), l.Keys)
 		}()
 	}
 	wg.Wait()
@@ -112,8 +113,9 @@ func (l *Lab) Connect(ctx context.Context, names ...string) ([]*Node, error) {
 	return nodes, nil
 }
 
-// alias names a machine in the pin file: node name plus provider id.
-func (l *Lab) alias(node string) string {
+// HostKeyAlias names a machine in the pin file: node name plus provider
+// id. OpenSSH's HostKeyAlias takes the same name for `halab ssh NODE`.
+func (l *Lab) HostKeyAlias(node string) string {
 	id := l.Vagrant.MachineID(node)
 	if len(id) > 12 {
 		id = id[:12]
@@ -132,7 +134,7 @@ func (l *Lab) WaitSSH(ctx context.Context, timeout time.Duration) ([]*Node, erro
 			return nodes, nil
 		}
 		var hk *HostKeyChangedError
-		if asErr(err, &hk) || IsConfigError(err) {
+		if errors.As(err, &hk) || IsConfigError(err) {
 			return nil, err
 		}
 		last = err

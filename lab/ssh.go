@@ -72,8 +72,7 @@ func (h *HostKeys) callback(alias, node string) ssh.HostKeyCallback {
 	}
 }
 
-// Forget drops the pinned keys of machines other than the given aliases'
-// current ids (called after `down`, or with none to forget all).
+// Forget drops every pinned key (after `down` destroyed the machines).
 func (h *HostKeys) Forget() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

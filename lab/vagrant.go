@@ -1,8 +1,6 @@
 package lab
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -60,30 +58,6 @@ func (v *Vagrant) Up(ctx context.Context, nodes ...string) error {
 func (v *Vagrant) Destroy(ctx context.Context) error {
 	_, err := v.run(ctx, v.Out, "destroy", "--force")
 	return err
-}
-
-// Status maps each machine to Vagrant's state ("running", "not_created",
-// "stopped", "poweroff", ...), from the machine-readable output.
-func (v *Vagrant) Status(ctx context.Context) (map[string]string, error) {
-	out, err := v.run(ctx, nil, "status", "--machine-readable")
-	if err != nil {
-		return nil, err
-	}
-	return ParseMachineReadableStatus(out), nil
-}
-
-// ParseMachineReadableStatus reads `vagrant status --machine-readable`:
-// lines of timestamp,target,type,data.
-func ParseMachineReadableStatus(out []byte) map[string]string {
-	st := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), ",", 4)
-		if len(f) == 4 && f[2] == "state" && f[1] != "" {
-			st[f[1]] = f[3]
-		}
-	}
-	return st
 }
 
 // MachineID is the provider's id for a node (docker container id or

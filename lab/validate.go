@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,15 +26,6 @@ var (
 	imageRe      = regexp.MustCompile(`^[a-z0-9]+([._/-][a-z0-9]+)*$`)
 )
 
-func oneOf(v string, set []string) bool {
-	for _, s := range set {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // validate returns one message per problem, each naming its field.
 func (c *Config) validate() []string {
 	var p []string
@@ -44,10 +36,10 @@ func (c *Config) validate() []string {
 	if !hostnameRe.MatchString(c.Name) {
 		bad("name", "%q: use lowercase letters, digits and '-' (it prefixes machine names)", c.Name)
 	}
-	if !oneOf(c.Provider, providers) {
+	if !slices.Contains(providers, c.Provider) {
 		bad("provider", "%q: unknown provider (use one of %s)", c.Provider, strings.Join(providers, ", "))
 	}
-	if !oneOf(c.Stack, Stacks) {
+	if !slices.Contains(Stacks, c.Stack) {
 		bad("stack", "%q: unknown stack (use one of %s)", c.Stack, strings.Join(Stacks, ", "))
 	}
 

@@ -151,14 +151,12 @@ func (p *Provisioner) crm(ctx context.Context) (bool, string, error) {
 		return false, "", err
 	}
 	n := p.Nodes[0]
-	pusher := &Pusher{Node: n}
-	defer pusher.Close()
-	ch, err := pusher.Push(ctx, []File{{Path: CRMFile, Data: conf, Mode: 0o600}})
+	changed, err := PushFiles(ctx, n, []File{{Path: CRMFile, Data: conf, Mode: 0o600}})
 	if err != nil {
 		return false, "", err
 	}
 	want := ExpectedCIB(p.Lab.Cfg)
-	if !ch[0] {
+	if len(changed) == 0 {
 		// Same file as last time: apply only if the CIB drifted.
 		if cib, err := ReadCIB(ctx, n); err == nil && len(want.Check(cib)) == 0 {
 			return false, "CIB matches", nil
@@ -189,7 +187,7 @@ func (p *Provisioner) waitVIP(ctx context.Context) (bool, string, error) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	var owner string
 	err := poll(ctx, p.Opts.Out, "VIP", timeout, 500*time.Millisecond, func(ctx context.Context) (bool, string, error) {
-		body, err := httpGet(ctx, client, url)
+		body, err := HTTPGet(ctx, client, url)
 		if err != nil {
 			return false, fmt.Sprintf("GET %s: %v", url, err), nil
 		}
@@ -209,7 +207,8 @@ func (p *Provisioner) waitVIP(ctx context.Context) (bool, string, error) {
 	return false, "served by " + owner, err
 }
 
-func httpGet(ctx context.Context, client *http.Client, url string) (string, error) {
+// HTTPGet fetches url and returns its trimmed body; non-200 is an error.
+func HTTPGet(ctx context.Context, client *http.Client, url string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", err
@@ -229,19 +228,31 @@ func httpGet(ctx context.Context, client *http.Client, url string) (string, erro
 	return strings.TrimSpace(string(b)), nil
 }
 
-// serviceRunningOn asks each node's init script for the service's status
-// (LSB: 0 running, 3 stopped).
+// ServiceRunning asks a node's init script for the service's status
+// (LSB: 0 running, anything else not running; only a broken connection is
+// an error).
+func ServiceRunning(ctx context.Context, n *lab.Node, service string) (bool, error) {
+	_, err := n.Sudo(ctx, nil, InitScriptPath(service), "status")
+	var ee *lab.ExitError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &ee):
+		return false, nil
+	}
+	return false, err
+}
+
+// serviceRunningOn lists the nodes where the service runs.
 func (p *Provisioner) serviceRunningOn(ctx context.Context) ([]string, error) {
 	var running []string
 	for _, n := range p.Nodes {
-		_, err := n.Sudo(ctx, nil, InitScriptPath(p.Lab.Cfg.Service.Name), "status")
-		var ee *lab.ExitError
-		switch {
-		case err == nil:
-			running = append(running, n.Name)
-		case errors.As(err, &ee):
-		default:
+		ok, err := ServiceRunning(ctx, n, p.Lab.Cfg.Service.Name)
+		if err != nil {
 			return nil, err
+		}
+		if ok {
+			running = append(running, n.Name)
 		}
 	}
 	return running, nil

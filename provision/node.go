@@ -166,18 +166,12 @@ mkdir -p "$2/logs" "$2/bin" "$2/lib"
 chown "$1" "$2" "$2/logs"`, s.User, s.ProductHome); err != nil && s.ProductArchive == "" {
 		return false, "", err
 	}
-	pusher := &Pusher{Node: n}
-	defer pusher.Close()
-	ch, err := pusher.Push(ctx, files)
+	names, err := PushFiles(ctx, n, files)
 	if err != nil {
 		return false, "", err
 	}
-	for i, c := range ch {
-		if c {
-			changed = true
-			details = append(details, path.Base(files[i].Path))
-		}
-	}
+	changed = changed || len(names) > 0
+	details = append(details, names...)
 	return changed, strings.Join(details, ", "), nil
 }
 
@@ -233,17 +227,9 @@ func (p *Provisioner) messaging(ctx context.Context, n *lab.Node) (bool, string,
 	if err != nil {
 		return false, "", err
 	}
-	pusher := &Pusher{Node: n}
-	defer pusher.Close()
-	ch, err := pusher.Push(ctx, files)
+	names, err := PushFiles(ctx, n, files)
 	if err != nil {
 		return false, "", err
-	}
-	var names []string
-	for i, c := range ch {
-		if c {
-			names = append(names, path.Base(files[i].Path))
-		}
 	}
 	p.mu.Lock()
 	p.msgChg[n.Name] = len(names) > 0

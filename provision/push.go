@@ -146,6 +146,24 @@ func (p *Pusher) Close() {
 	}
 }
 
+// PushFiles pushes files to a node in one SFTP session and returns the
+// base names of those it changed.
+func PushFiles(ctx context.Context, n *lab.Node, files []File) ([]string, error) {
+	pusher := &Pusher{Node: n}
+	defer pusher.Close()
+	ch, err := pusher.Push(ctx, files)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for i, c := range ch {
+		if c {
+			names = append(names, path.Base(files[i].Path))
+		}
+	}
+	return names, nil
+}
+
 // Push makes each file on the node match: content by sha256, mode, owner.
 // A file already right is not touched. It returns which files changed.
 func (p *Pusher) Push(ctx context.Context, files []File) ([]bool, error) {

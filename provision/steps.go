@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -257,6 +256,3 @@ func (p *Provisioner) resolveStack() (string, error) {
 	}
 	return stack, nil
 }
-
-// pathJoin joins remote (POSIX) paths.
-func pathJoin(elem ...string) string { return path.Join(elem...) }

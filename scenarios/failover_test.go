@@ -2,9 +2,7 @@ package scenarios
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,20 +20,11 @@ func (e *env) vipURL() string {
 	return fmt.Sprintf("http://%s:%d/", e.lab.Cfg.VIP.Address, e.lab.Cfg.Service.Port)
 }
 
-// owner asks the VIP who serves it, as a client would.
+// owner asks the VIP who serves it, as a client would: a new connection
+// each time, so a kept-alive one to the old owner cannot hide a move.
 func (e *env) owner(ctx context.Context) (string, error) {
 	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.vipURL(), nil)
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	return strings.TrimSpace(string(b)), nil
+	return provision.HTTPGet(ctx, c, e.vipURL())
 }
 
 // vipHolders counts, over SSH, the nodes with the VIP on their NIC.
@@ -55,12 +44,10 @@ func (e *env) vipHolders(ctx context.Context, names ...string) []string {
 func (e *env) serviceOn(ctx context.Context, names ...string) []string {
 	var on []string
 	for _, name := range names {
-		_, err := e.nodes[name].Sudo(ctx, nil, provision.InitScriptPath(e.lab.Cfg.Service.Name), "status")
-		var ee *lab.ExitError
-		if err == nil {
+		running, err := provision.ServiceRunning(ctx, e.nodes[name], e.lab.Cfg.Service.Name)
+		ExpectWithOffset(1, err).NotTo(HaveOccurred(), "status on %s", name)
+		if running {
 			on = append(on, name)
-		} else {
-			ExpectWithOffset(1, errors.As(err, &ee)).To(BeTrue(), "status on %s: %v", name, err)
 		}
 	}
 	return on

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,14 +25,9 @@ func (a *app) imageCmd() *cobra.Command {
 		Use:   "image",
 		Short: "Build the docker provider's node image (skipped when up to date)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, unlock, err := a.open(cmd, true)
-			if err != nil {
-				return err
-			}
-			defer unlock()
+		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			return ensureImage(cmd.Context(), l)
-		},
+		}),
 	}
 }
 
@@ -64,13 +60,8 @@ func (a *app) upCmd() *cobra.Command {
 		Use:   "up",
 		Short: "Create and boot the lab's nodes, wait for SSH, show them",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			l, unlock, err := a.open(cmd, true)
-			if err != nil {
-				return err
-			}
-			defer unlock()
 			out := l.Out
 			fmt.Fprintf(out, "==> provider %s (%s)\n", l.Provider, l.ProviderReason)
 			if err := lab.Runnable(l.Provider); err != nil {
@@ -92,10 +83,7 @@ func (a *app) upCmd() *cobra.Command {
 				return err
 			}
 			defer closeAll(nodes)
-			rows, err := describe(ctx, l, nodes, false)
-			if err != nil {
-				return err
-			}
+			rows := describe(ctx, l, nodes, false)
 			printTable(out, rows, false)
 			for _, r := range rows {
 				if !slices.Contains(r.NICIPs, r.IP) {
@@ -103,7 +91,7 @@ func (a *app) upCmd() *cobra.Command {
 				}
 			}
 			return nil
-		},
+		}),
 	}
 	c.Flags().DurationVar(&sshTimeout, "ssh-timeout", 3*time.Minute, "how long to wait for SSH on every node")
 	return c
@@ -123,7 +111,7 @@ type nodeRow struct {
 	Error     string   `json:"error,omitempty"`
 }
 
-func describe(ctx context.Context, l *lab.Lab, nodes []*lab.Node, reach bool) ([]nodeRow, error) {
+func describe(ctx context.Context, l *lab.Lab, nodes []*lab.Node, reach bool) []nodeRow {
 	rows := make([]nodeRow, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
@@ -144,7 +132,7 @@ func describe(ctx context.Context, l *lab.Lab, nodes []*lab.Node, reach bool) ([
 		}()
 	}
 	wg.Wait()
-	return rows, nil
+	return rows
 }
 
 // tcpReachable checks that the host reaches a node's private IP: one
@@ -205,12 +193,8 @@ func (a *app) statusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show the nodes, their SSH endpoints, private IPs and reachability",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			l, _, err := a.open(cmd, false)
-			if err != nil {
-				return err
-			}
 			rows := make([]nodeRow, 0, len(l.Cfg.Nodes))
 			for _, spec := range l.Cfg.Nodes {
 				r := nodeRow{Node: spec.Name, Provider: l.Provider, IP: spec.IP, MachineID: short(l.Vagrant.MachineID(spec.Name)), State: "not_created"}
@@ -226,7 +210,7 @@ func (a *app) statusCmd() *cobra.Command {
 					if err != nil {
 						r.Error = err.Error()
 					} else {
-						dr, _ := describe(ctx, l, nodes, true)
+						dr := describe(ctx, l, nodes, true)
 						closeAll(nodes)
 						dr[0].State, dr[0].MachineID = r.State, r.MachineID
 						r = dr[0]
@@ -246,7 +230,7 @@ func (a *app) statusCmd() *cobra.Command {
 				}
 			}
 			return nil
-		},
+		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -257,12 +241,8 @@ func (a *app) sshCmd() *cobra.Command {
 		Use:   "ssh NODE [-- COMMAND ARGS...]",
 		Short: "Open a shell on a node, or run one command there (arguments are quoted)",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, args []string) error {
 			ctx := cmd.Context()
-			l, _, err := a.open(cmd, false)
-			if err != nil {
-				return err
-			}
 			if _, ok := l.Cfg.Node(args[0]); !ok {
 				return &usageError{fmt.Sprintf("ssh: node %q is not in %s (known: %s)", args[0], l.Cfg.Path, strings.Join(l.Cfg.NodeNames(), ", "))}
 			}
@@ -279,11 +259,11 @@ func (a *app) sshCmd() *cobra.Command {
 			cmd.OutOrStdout().Write(res.Stdout)
 			cmd.ErrOrStderr().Write(res.Stderr)
 			var ee *lab.ExitError
-			if asExit(err, &ee) {
+			if errors.As(err, &ee) {
 				return &exitCode{code: ee.ExitCode, err: fmt.Errorf("%s: exit status %d", args[1], ee.ExitCode)}
 			}
 			return err
-		},
+		}),
 	}
 }
 
@@ -294,7 +274,7 @@ func interactive(l *lab.Lab, n *lab.Node) error {
 	ep := n.Endpoint
 	c := exec.Command("ssh", "-i", ep.IdentityFile, "-p", fmt.Sprint(ep.Port),
 		"-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile="+l.Keys.File,
-		"-o", "HostKeyAlias="+n.Name+"."+short(l.Vagrant.MachineID(n.Name)),
+		"-o", "HostKeyAlias="+l.HostKeyAlias(n.Name),
 		"-o", "StrictHostKeyChecking=yes", ep.User+"@"+ep.Host)
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return c.Run()
@@ -305,13 +285,8 @@ func (a *app) downCmd() *cobra.Command {
 		Use:   "down",
 		Short: "Destroy the lab's machines and the docker network Vagrant made (idempotent)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			l, unlock, err := a.open(cmd, true)
-			if err != nil {
-				return err
-			}
-			defer unlock()
 			fmt.Fprintf(l.Out, "==> vagrant destroy (%s)\n", l.Provider)
 			if err := l.Vagrant.Destroy(ctx); err != nil {
 				return err
@@ -329,6 +304,6 @@ func (a *app) downCmd() *cobra.Command {
 			os.Remove(l.State + "/ssh-config.json")
 			fmt.Fprintln(l.Out, "==> lab is down")
 			return nil
-		},
+		}),
 	}
 }

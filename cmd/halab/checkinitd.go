@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -27,15 +26,11 @@ and stop idempotent, ...). Without --script it checks the installed
 The node must not be running the service: by default halab picks a node
 where the service is stopped, so the cluster is not disturbed.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			l, unlock, err := a.open(cmd, true)
-			if err != nil {
-				return err
-			}
-			defer unlock()
 			var data []byte
 			if script != "" {
+				var err error
 				if data, err = os.ReadFile(script); err != nil {
 					return &usageError{fmt.Sprintf("--script %s: %v", script, err)}
 				}
@@ -71,7 +66,7 @@ where the service is stopped, so the cluster is not disturbed.`,
 			}
 			fmt.Fprintf(l.Out, "==> %s passes all %d checks\n", used, len(results))
 			return nil
-		},
+		}),
 	}
 	c.Flags().StringVar(&script, "script", "", "a local init script to check instead of the installed one")
 	c.Flags().StringVar(&node, "node", "", "node to run the check on (default: one where the service is stopped)")
@@ -95,10 +90,8 @@ func checkInitd(ctx context.Context, l *lab.Lab, node string, script []byte, tim
 		if node != "" && n.Name != node {
 			continue
 		}
-		_, err := n.Sudo(ctx, nil, installed, "status")
-		var ee *lab.ExitError
-		running := err == nil
-		if err != nil && !errors.As(err, &ee) {
+		running, err := provision.ServiceRunning(ctx, n, svc.Name)
+		if err != nil {
 			return nil, "", err
 		}
 		if running {
@@ -116,9 +109,7 @@ func checkInitd(ctx context.Context, l *lab.Lab, node string, script []byte, tim
 	path := installed
 	if script != nil {
 		path = provision.CheckScriptPath(svc.Name)
-		pusher := &provision.Pusher{Node: target}
-		defer pusher.Close()
-		if _, err := pusher.Push(ctx, []provision.File{{Path: path, Data: script, Mode: 0o755}}); err != nil {
+		if _, err := provision.PushFiles(ctx, target, []provision.File{{Path: path, Data: script, Mode: 0o755}}); err != nil {
 			return nil, "", err
 		}
 	}

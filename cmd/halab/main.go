@@ -77,20 +77,26 @@ func envOr(k, def string) string {
 	return def
 }
 
-// open loads the lab; with lock, it also takes the lab's lock so that two
-// commands never interleave against one lab.
-func (a *app) open(cmd *cobra.Command, lock bool) (*lab.Lab, func(), error) {
-	l, err := lab.Open(a.configPath, cmd.OutOrStdout())
-	if err != nil {
-		return nil, nil, err
-	}
-	unlock := func() {}
-	if lock {
-		if unlock, err = lab.Lock(l.State); err != nil {
-			return nil, nil, err
+// withLab makes a command body that runs against the lab: loaded and
+// validated, and with lock, holding the lab's lock so that two commands
+// never interleave against one lab.
+func (a *app) withLab(lock bool, fn func(cmd *cobra.Command, l *lab.Lab, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		l, err := lab.Open(a.configPath, cmd.OutOrStdout())
+		if err != nil {
+			return err
 		}
-	} else if err := lab.EnsureStateDir(l.State); err != nil {
-		return nil, nil, err
+		if !lock {
+			if err := lab.EnsureStateDir(l.State); err != nil {
+				return err
+			}
+			return fn(cmd, l, args)
+		}
+		unlock, err := lab.Lock(l.State)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		return fn(cmd, l, args)
 	}
-	return l, unlock, nil
 }

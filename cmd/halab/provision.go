@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -18,18 +19,10 @@ func (a *app) provisionCmd() *cobra.Command {
 		Use:   "provision",
 		Short: "Provision the HA stack on every node (idempotent): packages, JDK, service, messaging layer, crm configuration",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			l, unlock, err := a.open(cmd, true)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			if stack != "" && !oneOf(stack, lab.Stacks) {
+			if stack != "" && !slices.Contains(lab.Stacks, stack) {
 				return &usageError{fmt.Sprintf("--stack %q: use one of %v", stack, lab.Stacks)}
-			}
-			if err := l.Cfg.CheckFiles(); err != nil {
-				return err
 			}
 			start := time.Now()
 			nodes, err := l.Connect(ctx)
@@ -48,7 +41,7 @@ func (a *app) provisionCmd() *cobra.Command {
 			}
 			fmt.Fprintf(l.Out, "==> provisioned stack %s in %s: %d step(s) changed\n", p.Stack, time.Since(start).Round(100*time.Millisecond), p.Changed())
 			return nil
-		},
+		}),
 	}
 	c.Flags().StringVar(&stack, "stack", "", "override lab.yaml's stack (heartbeat, heartbeat-v1, corosync)")
 	return c
@@ -66,13 +59,4 @@ func printSummary(w io.Writer, results []provision.StepResult) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Node, r.Step, res, r.Took.Round(10*time.Millisecond), r.Detail)
 	}
 	tw.Flush()
-}
-
-func oneOf(v string, set []string) bool {
-	for _, s := range set {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
