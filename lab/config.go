@@ -61,6 +61,10 @@ type VirtualBoxSpec struct {
 type DockerSpec struct {
 	Image     string `yaml:"image"`
 	BaseImage string `yaml:"base_image"`
+	// SSHPort is the host port forwarded to the first node's sshd on
+	// 127.0.0.1; node i gets SSHPort+i. Two labs on one host need
+	// different ranges.
+	SSHPort int `yaml:"ssh_port"`
 }
 
 // Timings are the article's heartbeat settings (seconds) and corosync's
@@ -103,7 +107,7 @@ func Defaults() Config {
 		VIP:      VIPSpec{Address: "192.168.56.20", Netmask: "255.255.255.0", NIC: "eth1"},
 		Providers: Providers{
 			VirtualBox: VirtualBoxSpec{Box: "hashicorp/precise64", Memory: 1024, CPUs: 1},
-			Docker:     DockerSpec{Image: "halab/node"},
+			Docker:     DockerSpec{Image: "halab/node", SSHPort: 2222},
 		},
 		Timings: Timings{Keepalive: 2, Warntime: 10, Deadtime: 20, Initdead: 120, TokenMS: 3000, ConsensusMS: 3600},
 		Service: Service{

@@ -153,6 +153,7 @@ func TestParseOverlaysDefaults(t *testing.T) {
 		{"vip nic only", "vip: {nic: enp0s8}\n", func(c *Config) { c.VIP.NIC = "enp0s8" }},
 		{"nested provider", "providers:\n  virtualbox:\n    memory: 2048\n", func(c *Config) { c.Providers.VirtualBox.Memory = 2048 }},
 		{"docker base image", "providers: {docker: {base_image: debian:12}}\n", func(c *Config) { c.Providers.Docker.BaseImage = "debian:12" }},
+		{"docker ssh port", "providers: {docker: {ssh_port: 2300}}\n", func(c *Config) { c.Providers.Docker.SSHPort = 2300 }},
 		{"nodes replaced", nodesYAML("{name: alpha, ip: 192.168.56.31}", "{name: beta, ip: 192.168.56.32}"), func(c *Config) {
 			c.Nodes = []NodeSpec{{Name: "alpha", IP: "192.168.56.31"}, {Name: "beta", IP: "192.168.56.32"}}
 		}},
@@ -343,6 +344,8 @@ func validationCases() []validationCase {
 		{"docker image tag", "providers: {docker: {image: halab/node:latest}}", []string{"providers.docker.image: "}, ""},
 		{"docker image double slash", "providers: {docker: {image: halab//node}}", []string{"providers.docker.image: "}, ""},
 		{"docker image leading slash", "providers: {docker: {image: /halab/node}}", []string{"providers.docker.image: "}, ""},
+		{"docker ssh port low", "providers: {docker: {ssh_port: 22}}", []string{"providers.docker.ssh_port: "}, "a host port from 1024"},
+		{"docker ssh port high", "providers: {docker: {ssh_port: 65535}}", []string{"providers.docker.ssh_port: "}, "node i uses ssh_port+i"},
 		{"docker image trailing slash", "providers: {docker: {image: halab/node/}}", []string{"providers.docker.image: "}, ""},
 		{"docker image space", `providers: {docker: {image: "halab node"}}`, []string{"providers.docker.image: "}, ""},
 

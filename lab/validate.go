@@ -118,6 +118,9 @@ func (c *Config) validate() []string {
 	if !imageRe.MatchString(c.Providers.Docker.Image) {
 		bad("providers.docker.image", "%q: not a docker image name without tag (e.g. halab/node)", c.Providers.Docker.Image)
 	}
+	if p := c.Providers.Docker.SSHPort; p < 1024 || p+len(c.Nodes) > 65536 {
+		bad("providers.docker.ssh_port", "%d: a host port from 1024 to %d (node i uses ssh_port+i)", p, 65536-len(c.Nodes))
+	}
 
 	t := c.Timings
 	positive := func(field string, v int) bool {
