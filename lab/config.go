@@ -70,12 +70,18 @@ type DockerSpec struct {
 // Timings are the article's heartbeat settings (seconds) and corosync's
 // token and consensus (milliseconds).
 type Timings struct {
-	Keepalive   int `yaml:"keepalive"`
-	Warntime    int `yaml:"warntime"`
-	Deadtime    int `yaml:"deadtime"`
-	Initdead    int `yaml:"initdead"`
-	TokenMS     int `yaml:"token_ms"`
-	ConsensusMS int `yaml:"consensus_ms"`
+	// Profile supplies the timings the file leaves out: "article" (the
+	// default) or "fast" (see TimingProfiles).
+	Profile     string `yaml:"profile"`
+	Keepalive   int    `yaml:"keepalive"`
+	Warntime    int    `yaml:"warntime"`
+	Deadtime    int    `yaml:"deadtime"`
+	Initdead    int    `yaml:"initdead"`
+	TokenMS     int    `yaml:"token_ms"`
+	ConsensusMS int    `yaml:"consensus_ms"`
+	// DCDeadtime is Pacemaker's dc-deadtime in seconds (0: Pacemaker's
+	// default, 20 s, not emitted).
+	DCDeadtime int `yaml:"dc_deadtime"`
 }
 
 type Service struct {
@@ -109,7 +115,7 @@ func Defaults() Config {
 			VirtualBox: VirtualBoxSpec{Box: "hashicorp/precise64", Memory: 1024, CPUs: 1},
 			Docker:     DockerSpec{Image: "halab/node", SSHPort: 2222},
 		},
-		Timings: Timings{Keepalive: 2, Warntime: 10, Deadtime: 20, Initdead: 120, TokenMS: 3000, ConsensusMS: 3600},
+		Timings: timingProfiles["article"],
 		Service: Service{
 			Name: "stratos", User: "vagrant", Port: 8080,
 			JavaHome: "/opt/jdk", ProductHome: "/opt/stratos",
@@ -199,6 +205,7 @@ func Parse(data []byte, name string) (*Config, error) {
 		}
 	}
 	cfg.Path = name
+	applyTimingProfile(&cfg, &doc)
 	problems = append(problems, cfg.validate()...)
 	if len(problems) > 0 {
 		return nil, &ConfigError{File: name, Problems: problems}

@@ -150,6 +150,12 @@ func TestParseOverlaysDefaults(t *testing.T) {
 		want func(*Config)
 	}{
 		{"one timing", "timings:\n  deadtime: 30\n", func(c *Config) { c.Timings.Deadtime = 30 }},
+		{"fast profile", "timings: {profile: fast}\n", func(c *Config) { c.Timings = timingProfiles["fast"] }},
+		{"fast profile, one timing of its own", "timings: {profile: fast, token_ms: 2000, consensus_ms: 2400}\n", func(c *Config) {
+			c.Timings = timingProfiles["fast"]
+			c.Timings.TokenMS, c.Timings.ConsensusMS = 2000, 2400
+		}},
+		{"dc_deadtime", "timings: {dc_deadtime: 10}\n", func(c *Config) { c.Timings.DCDeadtime = 10 }},
 		{"vip nic only", "vip: {nic: enp0s8}\n", func(c *Config) { c.VIP.NIC = "enp0s8" }},
 		{"nested provider", "providers:\n  virtualbox:\n    memory: 2048\n", func(c *Config) { c.Providers.VirtualBox.Memory = 2048 }},
 		{"docker base image", "providers: {docker: {base_image: debian:12}}\n", func(c *Config) { c.Providers.Docker.BaseImage = "debian:12" }},
@@ -350,6 +356,9 @@ func validationCases() []validationCase {
 		{"docker image space", `providers: {docker: {image: "halab node"}}`, []string{"providers.docker.image: "}, ""},
 
 		// timings relations
+		{"unknown timing profile", "timings: {profile: slow}", []string{"timings.profile: "}, `"slow": use one of article, fast`},
+		{"dc_deadtime negative", "timings: {dc_deadtime: -1}", []string{"timings.dc_deadtime: "}, "-1: must be zero (Pacemaker's default) or more"},
+		{"fast profile, deadtime below its keepalive", "timings: {profile: fast, keepalive: 5}", []string{"timings.deadtime: "}, "4 s is not longer than keepalive (5 s)"},
 		{"deadtime equals keepalive", "timings: {keepalive: 20}", []string{"timings.deadtime: "}, "20 s is not longer than keepalive (20 s)"},
 		{"deadtime below keepalive", "timings: {keepalive: 30}", []string{"timings.deadtime: "}, "not longer than keepalive (30 s)"},
 		{"deadtime 2", "timings: {deadtime: 2}", []string{"timings.deadtime: ", "timings.warntime: "}, "not longer than keepalive"},

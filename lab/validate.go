@@ -130,6 +130,12 @@ func (c *Config) validate() []string {
 		}
 		return true
 	}
+	if !slices.Contains(TimingProfiles, t.Profile) {
+		bad("timings.profile", "%q: use one of %s", t.Profile, strings.Join(TimingProfiles, ", "))
+	}
+	if t.DCDeadtime < 0 {
+		bad("timings.dc_deadtime", "%d: must be zero (Pacemaker's default) or more", t.DCDeadtime)
+	}
 	ka := positive("timings.keepalive", t.Keepalive)
 	wt := positive("timings.warntime", t.Warntime)
 	dt := positive("timings.deadtime", t.Deadtime)

@@ -107,12 +107,13 @@ type Expected struct {
 	Prefix            int
 	Service           string
 	Stickiness        int
+	DCDeadtime        int // seconds; 0 = Pacemaker's default, not checked
 }
 
 // ExpectedCIB derives the expectation from lab.yaml.
 func ExpectedCIB(c *lab.Config) Expected {
 	return Expected{VIP: c.VIP.Address, Prefix: c.Prefix(), Netmask: c.DottedNetmask(), NIC: c.VIP.NIC,
-		Service: c.Service.Name, Stickiness: c.CRM.ResourceStickiness}
+		Service: c.Service.Name, Stickiness: c.CRM.ResourceStickiness, DCDeadtime: c.Timings.DCDeadtime}
 }
 
 // Names of the article's resources.
@@ -129,6 +130,11 @@ func (e Expected) Check(c *CIB) []string {
 	cfg := c.Configuration
 	if v := lookup(cfg.CrmConfig.Sets, "stonith-enabled"); v != "false" {
 		probs = append(probs, fmt.Sprintf("stonith-enabled is %q, want false", v))
+	}
+	if e.DCDeadtime > 0 {
+		if v := lookup(cfg.CrmConfig.Sets, "dc-deadtime"); v != fmt.Sprintf("%ds", e.DCDeadtime) {
+			probs = append(probs, fmt.Sprintf("dc-deadtime is %q, want %ds", v, e.DCDeadtime))
+		}
 	}
 	if e.Stickiness > 0 {
 		if v := lookup(cfg.RscDefaults.Sets, "resource-stickiness"); v != strconv.Itoa(e.Stickiness) {

@@ -168,7 +168,7 @@ func ParamsFrom(c *lab.Config) templates.Params {
 	p := templates.Params{
 		NIC: c.VIP.NIC, VIP: c.VIP.Address, Netmask: c.DottedNetmask(), Prefix: c.Prefix(),
 		Keepalive: c.Timings.Keepalive, Warntime: c.Timings.Warntime, Deadtime: c.Timings.Deadtime, Initdead: c.Timings.Initdead,
-		TokenMS: c.Timings.TokenMS, ConsensusMS: c.Timings.ConsensusMS, ClusterName: c.Name,
+		TokenMS: c.Timings.TokenMS, ConsensusMS: c.Timings.ConsensusMS, DCDeadtime: c.Timings.DCDeadtime, ClusterName: c.Name,
 		Stickiness: c.CRM.ResourceStickiness, MigrationThreshold: c.CRM.MigrationThreshold,
 		ServiceName: c.Service.Name, User: c.Service.User, JavaHome: c.Service.JavaHome,
 		ProductHome: c.Service.ProductHome, Port: c.Service.Port,

@@ -32,7 +32,9 @@ type Params struct {
 	Keepalive, Warntime, Deadtime, Initdead int
 	// corosync timings (milliseconds)
 	TokenMS, ConsensusMS int
-	ClusterName          string
+	// Pacemaker's dc-deadtime (seconds); 0 = its default, not emitted
+	DCDeadtime  int
+	ClusterName string
 
 	PreferredNode      string // haresources owner
 	Stickiness         int    // crm resource-stickiness; 0 = do not emit

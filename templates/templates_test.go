@@ -45,6 +45,7 @@ func tunedParams() Params {
 	p := labParams()
 	p.Stickiness = 100
 	p.MigrationThreshold = 3
+	p.DCDeadtime = 5
 	return p
 }
 
