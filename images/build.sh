@@ -6,6 +6,10 @@
 #   images/build.sh TAG            e.g. halab/node:3f2a...
 #   HALAB_BASE_IMAGE=debian:bookworm images/build.sh TAG
 #       skips debootstrap and starts from an image you can pull.
+#   HALAB_BASE_REPO=halab/benchnode-base images/build.sh TAG
+#       names the debootstrapped rootfs image (default halab/base), so that
+#       `halab bench` can build one from nothing without touching another
+#       lab's cache.
 #
 # Each step prints a "==>" line so a user sees where a slow build is.
 set -euo pipefail
@@ -30,7 +34,7 @@ step() { printf '==> %s\n' "$*"; }
 
 # The rootfs depends on this script only (mirror, suite, packages), not on
 # the Dockerfile: a Dockerfile change must not re-run debootstrap.
-base="halab/base:$(sha256sum "$0" | cut -c1-12)"
+base="${HALAB_BASE_REPO:-halab/base}:$(sha256sum "$0" | cut -c1-12)"
 if [[ -n "${HALAB_BASE_IMAGE:-}" ]]; then
   step "base image: ${HALAB_BASE_IMAGE} (pulled, not debootstrapped)"
   docker pull "$HALAB_BASE_IMAGE"

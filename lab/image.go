@@ -42,6 +42,18 @@ func ImageTag(root string, cfg *Config) (string, error) {
 	return cfg.Providers.Docker.Image + ":" + hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
+// BaseImageTag is the rootfs image images/build.sh imports before the
+// Dockerfile: repo (HALAB_BASE_REPO, default halab/base) and a hash of
+// build.sh alone, as build.sh itself computes it.
+func BaseImageTag(root, repo string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, "images", "build.sh"))
+	if err != nil {
+		return "", fmt.Errorf("node image inputs: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return repo + ":" + hex.EncodeToString(sum[:])[:12], nil
+}
+
 // ImageExists asks the docker engine for a local image.
 func ImageExists(ctx context.Context, tag string) bool {
 	return exec.CommandContext(ctx, "docker", "image", "inspect", tag).Run() == nil
