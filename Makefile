@@ -7,7 +7,7 @@ HALAB := bin/halab
 GINKGO := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
 export VAGRANT_CHECKPOINT_DISABLE := 1
 
-.PHONY: all build deps image jdk lab-up lab-down provision status test test-unit test-e2e scenarios check-initd clean
+.PHONY: all build deps image jdk lab-up lab-down provision status test test-unit test-e2e scenarios check-initd bench clean
 
 all: build
 
@@ -52,6 +52,13 @@ test: test-unit test-e2e
 # Failover scenarios against the running lab (after make lab-up).
 scenarios:
 	HALAB_SCENARIOS=1 $(GINKGO) -v --junit-report=scenarios-junit.xml --output-dir=build ./scenarios -- -config=$(abspath $(CONFIG))
+
+# Bring-up, provisioning, JDK upload and failover figures against their
+# baselines, into build/bench/bench.{md,json}. It destroys and recreates its
+# lab: bench.yaml is a lab of its own (name, subnet, ports, image).
+BENCH_CONFIG ?= bench.yaml
+bench: build deps jdk
+	$(HALAB) -c $(BENCH_CONFIG) bench --reps $(or $(REPS),3)
 
 clean:
 	rm -rf bin build

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// outageEntry is what a fault spec reports as the "outage" entry (JSON of
+// scenarios/prober.Outage); only the fields the bench reads.
+type outageEntry struct {
+	Scenario string        `json:"Scenario"`
+	Stack    string        `json:"Stack"`
+	Outage   time.Duration `json:"Outage"`
+	Bound    time.Duration `json:"Bound"`
+}
+
+// legacyOutage parses the older text entry "power-off outage":
+// "8.02s (bound 16.6s, stack corosync)".
+var legacyOutage = regexp.MustCompile(`^(\S+) \(bound (\S+), stack (\S+)\)`)
+
+// suiteRun is one Ginkgo run of the scenario suite.
+type suiteRun struct {
+	took             time.Duration
+	passed, failed   int
+	outages          []outageEntry
+	err              error
+	failureSummaries []string
+}
+
+// ginkgo runs the scenario suite against cfg through the Ginkgo CLI, as
+// `make scenarios` does, and reads its JSON report.
+func (b *bench) ginkgo(ctx context.Context, name, cfg, labelFilter string) (suiteRun, error) {
+	report := filepath.Join(b.out, "logs", fmt.Sprintf("%03d-%s.json", logSeq+1, name))
+	args := []string{"run", "github.com/onsi/ginkgo/v2/ginkgo", "-v", "--json-report=" + report}
+	if labelFilter != "" {
+		args = append(args, "--label-filter="+labelFilter)
+	}
+	args = append(args, "./scenarios", "--", "-config="+cfg)
+	var r suiteRun
+	r.took, r.err = b.runLogged(ctx, name, []string{"HALAB_SCENARIOS=1"}, "go", args...)
+	if ctx.Err() != nil {
+		return r, ctx.Err()
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		// No report: the suite did not run at all (compile error, bad flag).
+		return r, fmt.Errorf("no Ginkgo report: %w (run error: %v)", err, r.err)
+	}
+	var reports []types.Report
+	if err := json.Unmarshal(data, &reports); err != nil {
+		return r, fmt.Errorf("%s: %w", report, err)
+	}
+	for _, rep := range reports {
+		for _, s := range rep.SpecReports {
+			if s.LeafNodeType != types.NodeTypeIt {
+				continue
+			}
+			switch {
+			case s.State == types.SpecStatePassed:
+				r.passed++
+			case s.State.Is(types.SpecStateFailureStates):
+				r.failed++
+				r.failureSummaries = append(r.failureSummaries, s.LeafNodeText+": "+s.Failure.Message)
+			}
+			r.outages = append(r.outages, outagesOf(s)...)
+		}
+	}
+	return r, nil
+}
+
+func outagesOf(s types.SpecReport) []outageEntry {
+	var out []outageEntry
+	for _, e := range s.ReportEntries {
+		switch e.Name {
+		case "outage":
+			var o outageEntry
+			if err := json.Unmarshal([]byte(e.Value.AsJSON), &o); err == nil && o.Bound > 0 {
+				if o.Scenario == "" {
+					o.Scenario = s.LeafNodeText
+				}
+				out = append(out, o)
+			}
+		case "power-off outage":
+			m := legacyOutage.FindStringSubmatch(e.Value.String())
+			if m == nil {
+				continue
+			}
+			o, err1 := time.ParseDuration(m[1])
+			bd, err2 := time.ParseDuration(m[2])
+			if err1 == nil && err2 == nil {
+				out = append(out, outageEntry{Scenario: "power-off", Stack: m[3], Outage: o, Bound: bd})
+			}
+		}
+	}
+	return out
+}
+
+// failoverFigure runs the power-off spec once per repetition, per stack
+// and timing profile, and reports the prober's outage and outage/bound.
+func (b *bench) failoverFigure(ctx context.Context) error {
+	for _, stack := range b.o.stacks {
+		for _, profile := range b.o.profiles {
+			cfg, err := b.provisionStack(ctx, stack, profile)
+			if err != nil {
+				return err
+			}
+			out := newSeries("failover-"+stack+"-"+profile, fmt.Sprintf("power-off outage, %s, %s timings", stack, profile), "s")
+			ratio := newSeries("failover-ratio-"+stack+"-"+profile, fmt.Sprintf("power-off outage / bound, %s, %s timings", stack, profile), "×")
+			ratio.setTargetAll("≤ 1 every rep", 1.000001)
+			if stack == "corosync" && profile == "fast" {
+				out.setTargetAll("< 5 s every rep", 5)
+			}
+			failed := 0
+			var bound time.Duration
+			for i := range b.o.reps {
+				b.say("failover %s/%s %d/%d: power-off spec", stack, profile, i+1, b.o.reps)
+				r, err := b.ginkgo(ctx, "failover-"+stack+"-"+profile, cfg, b.o.failLabel)
+				if err != nil {
+					return err
+				}
+				if r.passed+r.failed == 0 {
+					return fmt.Errorf("no spec matched --label-filter=%s (%v)", b.o.failLabel, r.err)
+				}
+				if r.failed > 0 {
+					failed++
+					b.say("    spec failed: %v", r.failureSummaries)
+				}
+				for _, o := range r.outages {
+					out.add(o.Outage.Seconds())
+					ratio.add(float64(o.Outage) / float64(o.Bound))
+					bound = o.Bound
+					b.say("    outage %s (bound %s)", o.Outage.Round(10*time.Millisecond), o.Bound)
+				}
+			}
+			out.Note = fmt.Sprintf("bound %s", bound)
+			if failed > 0 {
+				out.Note += fmt.Sprintf("; spec failed in %d of %d reps", failed, b.o.reps)
+			}
+			b.report.add(out, ratio)
+			if err := b.write(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// suiteFigure times the whole scenario suite per stack, with the lab
+// file's own timings.
+func (b *bench) suiteFigure(ctx context.Context) error {
+	if b.o.suiteReps == 0 {
+		return nil
+	}
+	for _, stack := range b.o.stacks {
+		cfg, err := b.provisionStack(ctx, stack, b.l.Cfg.Timings.Profile)
+		if err != nil {
+			return err
+		}
+		s := newSeries("suite-"+stack, fmt.Sprintf("full scenario suite, %s, %s timings (wall)", stack, b.l.Cfg.Timings.Profile), "s")
+		s.setTargetAll("< 600 s", 600)
+		passed, failed := 0, 0
+		for i := range b.o.suiteReps {
+			b.say("suite %s %d/%d", stack, i+1, b.o.suiteReps)
+			r, err := b.ginkgo(ctx, "suite-"+stack, cfg, "")
+			if err != nil {
+				return err
+			}
+			s.add(r.took.Seconds())
+			passed, failed = passed+r.passed, failed+r.failed
+			b.say("    %s: %d passed, %d failed", r.took.Round(time.Second), r.passed, r.failed)
+		}
+		s.Note = fmt.Sprintf("%d specs passed, %d failed", passed, failed)
+		b.report.add(s)
+		if err := b.write(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
