@@ -172,7 +172,38 @@ chown "$1" "$2" "$2/logs"`, s.User, s.ProductHome); err != nil && s.ProductArchi
 	}
 	changed = changed || len(names) > 0
 	details = append(details, names...)
+	if s.ProductArchive == "" {
+		compiled, err := compileStandIn(ctx, n, s.ProductHome, s.JavaHome, s.User)
+		if err != nil {
+			return false, "", err
+		}
+		if compiled {
+			changed, details = true, append(details, "Stratos.class")
+		}
+	}
 	return changed, strings.Join(details, ", "), nil
+}
+
+// compileStandInScript compiles lib/Stratos.java into lib/classes as the
+// service user when the class is missing or older than the source, with
+// the JDK's own compiler module (a jlinked JDK has no javac launcher).
+// stratos.sh then starts the class instead of compiling the source on
+// every start, which is most of a failover's service start.
+const compileStandInScript = `set -e
+home=$1 java=$2/bin/java user=$3
+cls=$home/lib/classes/Stratos.class
+if [ -f "$cls" ] && [ ! "$home/lib/Stratos.java" -nt "$cls" ]; then echo ok; exit 0; fi
+mkdir -p "$home/lib/classes"
+chown "$user" "$home/lib/classes"
+su -s /bin/sh "$user" -c '"$1" -m jdk.compiler/com.sun.tools.javac.Main -d "$2/lib/classes" "$2/lib/Stratos.java"' sh "$java" "$home"
+echo compiled`
+
+func compileStandIn(ctx context.Context, n *lab.Node, productHome, javaHome, user string) (bool, error) {
+	res, err := n.SudoScript(ctx, compileStandInScript, productHome, javaHome, user)
+	if err != nil {
+		return false, fmt.Errorf("compiling the stand-in service (lib/Stratos.java): %w", err)
+	}
+	return strings.TrimSpace(string(res.Stdout)) == "compiled", nil
 }
 
 // initScript is the user's own script when lab.yaml names one, else
