@@ -315,6 +315,42 @@ else
   done
 fi`
 
+// seedCIBScript writes a CIB holding only dc-deadtime where Pacemaker has
+// none yet. A fresh cluster reads dc-deadtime from its CIB at start and
+// waits that long (20 s by default) before electing a DC; the crm step
+// sets the property too late for that first wait. An existing CIB is never
+// touched. Pacemaker accepts a cib.xml without its .sig digest file.
+const seedCIBScript = `set -e
+dir=/var/lib/pacemaker/cib
+[ -e "$dir/cib.xml" ] && exit 0
+mkdir -p "$dir"
+tmp=$(mktemp "$dir/.cib.xml.XXXXXX")
+cat >"$tmp" <<XML
+<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.0">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="cib-bootstrap-options-dc-deadtime" name="dc-deadtime" value="$1"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources/>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+XML
+chown hacluster:haclient "$tmp"
+chmod 0600 "$tmp"
+mv "$tmp" "$dir/cib.xml"`
+
+func seedCIB(ctx context.Context, n *lab.Node, dcDeadtime int) error {
+	if _, err := n.SudoScript(ctx, seedCIBScript, fmt.Sprintf("%ds", dcDeadtime)); err != nil {
+		return fmt.Errorf("seeding the CIB with dc-deadtime: %w", err)
+	}
+	return nil
+}
+
 func (p *Provisioner) daemons(ctx context.Context, n *lab.Node) (bool, string, error) {
 	run, stop := Daemons(p.Stack)
 	mode := "keep"
@@ -323,6 +359,11 @@ func (p *Provisioner) daemons(ctx context.Context, n *lab.Node) (bool, string, e
 		mode = "restart"
 	}
 	p.mu.Unlock()
+	if mode == "restart" && p.Stack == "corosync" && p.Lab.Cfg.Timings.DCDeadtime > 0 {
+		if err := seedCIB(ctx, n, p.Lab.Cfg.Timings.DCDeadtime); err != nil {
+			return false, "", err
+		}
+	}
 	args := append(append(append([]string{mode}, run...), "--"), stop...)
 	res, err := n.SudoScript(ctx, daemonsScript, args...)
 	if err != nil {
