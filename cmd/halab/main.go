@@ -38,7 +38,7 @@ func run(args []string) int {
 	}
 	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", envOr("HALAB_CONFIG", lab.DefaultFile), "lab description file")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd(), a.provisionCmd(), a.checkInitdCmd())
+	root.AddCommand(a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd(), a.provisionCmd(), a.checkInitdCmd(), a.faultCmd(), a.testCmd())
 	root.SetArgs(args)
 
 	// SIGINT/SIGTERM cancel the context: steps stop, deferred cleanups run.
