@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -104,21 +105,40 @@ failure build/artifacts/<run>/<scenario>/.`,
 			if err != nil {
 				return err
 			}
-			argv := []string{"run", "github.com/onsi/ginkgo/v2/ginkgo", "-v",
-				"--junit-report=" + junit, "--output-dir=" + filepath.Join(l.Root, "build")}
+			// The Ginkgo CLI pinned in go.mod, built once into build/.
+			ginkgo := filepath.Join(l.Root, "build", "ginkgo")
+			build := exec.CommandContext(cmd.Context(), "go", "build", "-o", ginkgo, "github.com/onsi/ginkgo/v2/ginkgo")
+			build.Dir, build.Stdout, build.Stderr = l.Root, cmd.ErrOrStderr(), cmd.ErrOrStderr()
+			if err := build.Run(); err != nil {
+				return fmt.Errorf("building the Ginkgo CLI: %w", err)
+			}
+			argv := []string{"-v", "--junit-report=" + junit, "--output-dir=" + filepath.Join(l.Root, "build")}
 			if labels != "" {
 				argv = append(argv, "--label-filter="+labels)
 			}
 			argv = append(argv, args...)
 			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat))
-			run := exec.CommandContext(cmd.Context(), "go", argv...)
+			run := exec.Command(ginkgo, argv...)
 			run.Dir = l.Root
 			run.Stdout, run.Stderr, run.Stdin = cmd.OutOrStdout(), cmd.ErrOrStderr(), nil
 			run.Env = append(os.Environ(), "HALAB_SCENARIOS=1")
-			// Ginkgo handles SIGINT itself (it runs the cleanups, then
-			// exits): let it have the signal rather than killing it.
-			run.Cancel = func() error { return run.Process.Signal(os.Interrupt) }
-			if err := run.Run(); err != nil {
+			// Its own process group, so that an interrupt of halab reaches
+			// ginkgo and the suite together, as Ctrl-C in a terminal does:
+			// the suite then runs its DeferCleanup heals before it exits.
+			run.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := run.Start(); err != nil {
+				return err
+			}
+			done := make(chan error, 1)
+			go func() { done <- run.Wait() }()
+			select {
+			case err = <-done:
+			case <-cmd.Context().Done():
+				fmt.Fprintln(cmd.ErrOrStderr(), "halab: interrupted: the scenarios heal their faults before they stop")
+				_ = syscall.Kill(-run.Process.Pid, syscall.SIGINT)
+				err = <-done
+			}
+			if err != nil {
 				if ee, ok := err.(*exec.ExitError); ok {
 					return &exitCode{code: ee.ExitCode(), err: fmt.Errorf("scenarios failed (ginkgo exited %d); see the summary above and build/artifacts", ee.ExitCode())}
 				}
