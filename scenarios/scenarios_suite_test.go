@@ -26,6 +26,7 @@ import (
 var (
 	configFlag    = flag.String("config", "", "lab file (default: lab.yaml of the checkout)")
 	serviceFlag   = flag.Duration("service-start", 10*time.Second, "allowance for the service to start on the new owner, added to the membership timeout to make the failover bound")
+	boundFlag     = flag.Duration("bound", 0, "override the failover bound derived from lab.yaml (0 = derived); a bound the cluster cannot meet shows a failing scenario with its artifacts")
 	repeatFlag    = flag.Int("repeat", 2, "power-offs in the repeated-failover scenario")
 	artifactsFlag = flag.String("artifacts", "", "directory for failed scenarios' crm_mon, CIB, logs and prober timeline (default: build/artifacts/RUN of the checkout)")
 )
@@ -191,6 +192,9 @@ func entriesOf(s types.SpecReport) []prober.Entry {
 // bound is how long a client may see the VIP down after the owner dies:
 // the membership layer's detection time plus the service's start.
 func (e *env) bound() time.Duration {
+	if *boundFlag > 0 {
+		return *boundFlag
+	}
 	t := e.lab.Cfg.Timings
 	var detect time.Duration
 	if e.stack == "corosync" {

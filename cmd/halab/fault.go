@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -90,6 +91,7 @@ Faults:
 func (a *app) testCmd() *cobra.Command {
 	var labels, junit string
 	var repeat int
+	var bound time.Duration
 	c := &cobra.Command{
 		Use:   "test [-- GINKGO_ARGS...]",
 		Short: "Run the failover scenarios (the Ginkgo suite in scenarios/) against the lab",
@@ -117,7 +119,7 @@ failure build/artifacts/<run>/<scenario>/.`,
 				argv = append(argv, "--label-filter="+labels)
 			}
 			argv = append(argv, args...)
-			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat))
+			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), "-bound="+bound.String())
 			run := exec.Command(ginkgo, argv...)
 			run.Dir = l.Root
 			run.Stdout, run.Stderr, run.Stdin = cmd.OutOrStdout(), cmd.ErrOrStderr(), nil
@@ -150,5 +152,6 @@ failure build/artifacts/<run>/<scenario>/.`,
 	c.Flags().StringVar(&labels, "labels", "", "Ginkgo label filter, e.g. 'node || network', '!repeat'")
 	c.Flags().StringVar(&junit, "junit-report", "scenarios-junit.xml", "JUnit report file name under build/")
 	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
+	c.Flags().DurationVar(&bound, "bound", 0, "override the failover bound derived from lab.yaml (0 = derived)")
 	return c
 }
