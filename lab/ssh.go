@@ -227,7 +227,8 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 		// A port that accepts but never speaks SSH hangs the handshake;
 		// close whatever the goroutine eventually gets.
 		go func() {
-			if r := <-ch; r.c != nil {
+			// goph returns a Client without a connection on error.
+			if r := <-ch; r.err == nil && r.c != nil {
 				r.c.Close()
 			}
 		}()
