@@ -273,6 +273,10 @@ func TestConnErrorSaysWhatToDo(t *testing.T) {
 			[]string{"`sleep 60`", "no result within the command timeout (3s)", "--command-timeout"}},
 		{&ConnError{Node: "node2", Addr: "a", Command: "true", Err: context.Canceled},
 			[]string{"node node2", "interrupted", "re-run"}},
+		{&ConnError{Node: "node1", Addr: "a", Err: errors.New("ssh: handshake failed: read tcp 127.0.0.1:5->127.0.0.1:2222: read: connection reset by peer")},
+			[]string{"dropped it", "sshd running"}},
+		{&ConnError{Node: "node1", Addr: "a", Err: errors.New("ssh: handshake failed: EOF")},
+			[]string{"dropped it", "sshd running"}},
 		{&ConnError{Node: "node2", Addr: "a", Err: errors.New("dial tcp 10.0.0.1:22: i/o timeout")},
 			[]string{"does not answer", "halab status"}},
 	}

@@ -152,6 +152,10 @@ func (e *ConnError) hint() string {
 		return "the node accepts connections but does not answer SSH: check it with `halab status` (is it paused or overloaded?), or allow more with --connect-timeout"
 	case strings.Contains(msg, "connection refused"):
 		return "nothing listens on that port: is the node up and its sshd running? (`halab status`, `halab up`)"
+	case strings.Contains(msg, "connection reset by peer"), strings.HasSuffix(msg, "handshake failed: EOF"):
+		// docker keeps forwarding the port of a node whose sshd is gone,
+		// and drops each connection.
+		return "the port took the connection and dropped it: is the node's sshd running? (`halab status`; restart the node or `halab up`)"
 	case strings.Contains(msg, "unable to authenticate"):
 		return fmt.Sprintf("the node refused the key %s: if the node was rebuilt or its authorized_keys changed, run `halab down` and `halab up`", e.key())
 	case strings.Contains(msg, "i/o timeout"), strings.Contains(msg, "no route to host"), strings.Contains(msg, "host is unreachable"):
