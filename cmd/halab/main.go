@@ -53,7 +53,11 @@ func run(args []string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "halab:", err)
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "halab: interrupted:", err)
+	} else {
+		fmt.Fprintln(os.Stderr, "halab:", err)
+	}
 	var ue *usageError
 	var ee *exitCode
 	switch {
