@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/melbahja/goph"
@@ -148,6 +149,8 @@ func (e *ConnError) hint() string {
 		return "interrupted; re-run the command to continue"
 	case errors.As(e.Err, &te) && te.Command:
 		return "the node did not finish it in time: check it with `halab status` (is it paused, overloaded, or waiting on the network?), or allow more with --command-timeout"
+	case errors.As(e.Err, new(*LostError)):
+		return "check it with `halab status` (is it paused, frozen or cut off?), then re-run; allow slower answers with --connect-timeout"
 	case errors.As(e.Err, &te):
 		return "the node accepts connections but does not answer SSH: check it with `halab status` (is it paused or overloaded?), or allow more with --connect-timeout"
 	case strings.Contains(msg, "connection refused"):
@@ -183,6 +186,49 @@ type Node struct {
 	// context), so that a node that hangs mid-command fails the run with
 	// the command named instead of stalling it.
 	CommandTimeout time.Duration
+	lost           atomic.Pointer[LostError]
+}
+
+// LostError is a node that stopped answering SSH on an open connection
+// (paused, frozen, cut off): halab closed the connection.
+type LostError struct{ After time.Duration }
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("the node stopped answering SSH (no keepalive reply within %s)", e.After)
+}
+
+// Lost says why the connection was closed under the caller, if it was.
+func (n *Node) Lost() error {
+	if e := n.lost.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+// keepalive asks the node for a reply every bound/3 and closes the
+// connection when none comes within bound, so that nothing without a
+// command timeout of its own (an SFTP write) waits on a dead node forever.
+func (n *Node) keepalive(bound time.Duration) {
+	t := time.NewTicker(max(bound/3, time.Second))
+	defer t.Stop()
+	for range t.C {
+		reply := make(chan error, 1)
+		go func() {
+			// Any answer counts, a refusal of the request too.
+			_, _, err := n.Client.SendRequest("keepalive@openssh.com", true, nil)
+			reply <- err
+		}()
+		select {
+		case err := <-reply:
+			if err != nil {
+				return // closed
+			}
+		case <-time.After(bound):
+			n.lost.Store(&LostError{After: bound})
+			n.Client.Close()
+			return
+		}
+	}
 }
 
 // Default bounds: TCP connect plus SSH handshake, and one remote command
@@ -226,7 +272,9 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 			}
 			return nil, &ConnError{Node: name, Addr: ep.Addr(), Key: ep.IdentityFile, Err: r.err}
 		}
-		return &Node{Name: name, IP: ip, Endpoint: ep, Client: r.c}, nil
+		n := &Node{Name: name, IP: ip, Endpoint: ep, Client: r.c}
+		go n.keepalive(timeout)
+		return n, nil
 	case <-ctx.Done():
 		// A port that accepts but never speaks SSH hangs the handshake;
 		// close whatever the goroutine eventually gets.
@@ -300,7 +348,7 @@ func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, er
 	}
 	sess, err := n.Client.NewSession()
 	if err != nil {
-		return Result{ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
+		return Result{ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: n.why(err)}
 	}
 	defer sess.Close()
 	var stdout, stderr bytes.Buffer
@@ -331,5 +379,14 @@ func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, er
 		return res, &ExitError{Node: n.Name, Command: cmd, Result: res}
 	}
 	res.ExitCode = -1
-	return res, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
+	return res, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: n.why(err)}
+}
+
+// why replaces a broken connection's bare error by the reason halab
+// closed it, when it did.
+func (n *Node) why(err error) error {
+	if lost := n.Lost(); lost != nil {
+		return lost
+	}
+	return err
 }

@@ -217,6 +217,9 @@ func (p *Pusher) Push(ctx context.Context, files []File) ([]bool, error) {
 }
 
 func (p *Pusher) fileErr(f File, op string, err error) error {
+	if lost := p.Node.Lost(); lost != nil {
+		return fmt.Errorf("node %s: %s %s: %w; check it with `halab status` (is it paused, frozen or cut off?), then re-run", p.Node.Name, op, f.Path, lost)
+	}
 	return fmt.Errorf("node %s: %s %s: %w", p.Node.Name, op, f.Path, err)
 }
 
@@ -289,10 +292,13 @@ func (p *Pusher) removeTemp(tmp string) string {
 	if p.sftp.Remove(tmp) == nil {
 		return "the partial file " + tmp + " was removed"
 	}
+	if p.Node.Lost() != nil {
+		return "the partial file " + tmp + " could not be removed now; the next push to that node removes it"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := p.Node.Sudo(ctx, nil, "rm", "-f", "--", tmp); err != nil {
-		return fmt.Sprintf("the partial file %s could NOT be removed (%v): delete it by hand", tmp, err)
+		return fmt.Sprintf("the partial file %s could not be removed (%v); the next push to that node removes it", tmp, err)
 	}
 	return "the partial file " + tmp + " was removed"
 }

@@ -139,12 +139,28 @@ func TestE2EFaults(t *testing.T) {
 		}
 	})
 
-	// SIGINT, then SIGTERM, while hard1 receives the JDK; then a run that
+	// A node that freezes during the push: no command is running, only
+	// SFTP writes, which the SSH keepalive bounds.
+	t.Run("node paused mid-push", func(t *testing.T) {
+		bg := f.start("--connect-timeout", "3s", "provision")
+		f.waitPush("hard1")
+		f.docker("pause", "hard-hard1")
+		defer f.docker("unpause", "hard-hard1")
+		r := bg.wait()
+		f.expectFail(t, r, 1, "step jdk on hard1", "the node stopped answering SSH (no keepalive reply within 3s)", "halab status", "re-run",
+			"could not be removed now; the next push to that node removes it")
+		if r.took > 30*time.Second {
+			t.Errorf("gave up after %s", r.took)
+		}
+	})
+
+	// SIGINT, then SIGTERM, while hard1 receives the JDK (the first also
+	// sweeps what the frozen push could not remove); then a run that
 	// completes while a second command is refused.
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String()+" mid-push", func(t *testing.T) {
 			bg := f.start("provision")
-			f.node("hard1", "for i in $(seq 1200); do ls /opt/.halab/.jdk-*.halab-* >/dev/null 2>&1 && exit 0; sleep 0.05; done; echo no push seen >&2; exit 1")
+			f.waitPush("hard1")
 			bg.cmd.Process.Signal(sig)
 			r := bg.wait()
 			f.expectFail(t, r, 130, "halab: interrupted:")
@@ -493,6 +509,21 @@ func (f *faultLab) stopPS() {
 	for _, n := range []string{"hard1", "hard2"} {
 		f.node(n, "kill $(cat /run/halab-ps.pid)")
 	}
+}
+
+// waitPush returns as soon as a push of the JDK to node has begun. A temp
+// file left by an earlier run is swept before the new one is made, so the
+// wait is for a new name.
+func (f *faultLab) waitPush(node string) {
+	f.t.Helper()
+	f.node(node, `old=$(ls /opt/.halab/.jdk-*.halab-* 2>/dev/null)
+for i in $(seq 1200); do
+  for p in /opt/.halab/.jdk-*.halab-*; do
+    [ -e "$p" ] && ! echo "$old" | grep -qxF "$p" && exit 0
+  done
+  sleep 0.05
+done
+echo no push seen >&2; exit 1`)
 }
 
 // checkNoPartialFiles: no temporary file is left, and the archive, if it
