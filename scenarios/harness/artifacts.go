@@ -1,10 +1,7 @@
 package harness
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -40,14 +37,14 @@ func (c *Cluster) Collect(ctx context.Context, dir string, extra map[string][]by
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	secrets, err := SecretValues(c.Lab.State)
+	secrets, err := provision.ReadSecretValues(c.Lab.State)
 	if err != nil {
 		return nil, err
 	}
 	var written []string
 	write := func(name string, data []byte) error {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, Redact(data, secrets), 0o644); err != nil {
+		if err := os.WriteFile(p, provision.Redact(data, secrets), 0o644); err != nil {
 			return err
 		}
 		written = append(written, p)
@@ -83,32 +80,4 @@ func (c *Cluster) Collect(ctx context.Context, dir string, extra map[string][]by
 		}
 	}
 	return written, nil
-}
-
-// SecretValues are the lab's secrets in every form they could leak in:
-// raw, hex and base64. It only reads what exists; it never makes secrets.
-func SecretValues(stateDir string) ([][]byte, error) {
-	var out [][]byte
-	for _, f := range []string{"authkeys.secret", "corosync.authkey"} {
-		b, err := os.ReadFile(filepath.Join(stateDir, f))
-		if os.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b, []byte(hex.EncodeToString(b)), []byte(base64.StdEncoding.EncodeToString(b)))
-	}
-	return out, nil
-}
-
-// Redact replaces every occurrence of each secret (at least 8 bytes long,
-// so that short values cannot shred a log) with [REDACTED].
-func Redact(data []byte, secrets [][]byte) []byte {
-	for _, s := range secrets {
-		if len(s) >= 8 {
-			data = bytes.ReplaceAll(data, s, []byte("[REDACTED]"))
-		}
-	}
-	return data
 }

@@ -1,8 +1,6 @@
 package harness
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -211,29 +209,6 @@ func TestAuditPacemakerViewDisagrees(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	dir := t.TempDir()
-	raw := []byte("0123456789abcdef-not-so-secret-raw")
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(i * 7)
-	}
-	os.WriteFile(filepath.Join(dir, "authkeys.secret"), raw, 0o600)
-	os.WriteFile(filepath.Join(dir, "corosync.authkey"), key, 0o600)
-	secrets, err := SecretValues(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := "a " + string(raw) + " b " + hex.EncodeToString(key) + " c " + base64.StdEncoding.EncodeToString(key) + " d " + string(key) + " e"
-	got := string(Redact([]byte(log), secrets))
-	if got != "a [REDACTED] b [REDACTED] c [REDACTED] d [REDACTED] e" {
-		t.Errorf("redacted = %q", got)
-	}
-	if s, err := SecretValues(t.TempDir()); err != nil || len(s) != 0 {
-		t.Errorf("no secrets yet: %v %v", s, err)
-	}
-}
-
 // The scripts the harness runs on nodes parse in POSIX sh (dash) and in
 // bash: a syntax error would only show on a live node.
 func TestScriptsParse(t *testing.T) {
@@ -289,5 +264,14 @@ func TestPartitionArgs(t *testing.T) {
 	}
 	if err := c.Inject(t.Context(), PowerOff, "node9"); !lab.IsConfigError(err) || !strings.Contains(err.Error(), `"node9"`) {
 		t.Errorf("unknown node: %v", err)
+	}
+}
+
+// Artifacts never read a secret file (and are redacted anyway).
+func TestArtifactsReadNoSecretFile(t *testing.T) {
+	for _, a := range artifactCommands {
+		if strings.Contains(a.Script, "authkey") {
+			t.Errorf("%s reads a secret file: %s", a.File, a.Script)
+		}
 	}
 }
