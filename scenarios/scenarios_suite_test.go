@@ -181,8 +181,14 @@ func entriesOf(s types.SpecReport) []prober.Entry {
 		if re.Name != prober.EntryName {
 			continue
 		}
+		// In-process the raw value is there; from a parallel process only
+		// its JSON.
+		if e, ok := re.GetRawValue().(prober.Entry); ok {
+			out = append(out, e)
+			continue
+		}
 		var e prober.Entry
-		if json.Unmarshal([]byte(re.Value.AsJSON), &e) == nil {
+		if json.Unmarshal([]byte(re.Value.AsJSON), &e) == nil && e.Scenario != "" {
 			out = append(out, e)
 		}
 	}
