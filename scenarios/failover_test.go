@@ -258,8 +258,8 @@ var _ = Describe("failover", Serial, func() {
 		// (the article's setting) nothing fences it. Two nodes hold the
 		// VIP: split brain, which the harness reports, not hides.
 		Expect(a.VIPHolders()).To(ConsistOf(owner, survivor), "both nodes hold the VIP: "+a.String())
-		note := fmt.Sprintf("split brain: %s keeps the VIP and the service after its %s died, %s took them over; no STONITH to fence it",
-			owner, harness.Daemon(E.stack), survivor)
+		note := fmt.Sprintf("split brain: %s keeps the VIP and the service after its %s died, %s took them over; %s",
+			owner, harness.Daemon(E.stack), survivor, E.noFencing())
 		E.report("kill-daemon", bound, prober.Passed, note)
 
 		By("restarting the daemon: the cluster must converge to one owner")
@@ -281,7 +281,7 @@ var _ = Describe("failover", Serial, func() {
 		rules, err := E.c.PartitionRules(ctx, owner)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rules).NotTo(BeEmpty())
-		E.report("partition", bound, prober.Passed, fmt.Sprintf("split brain under stonith-enabled=false: both %s and %s hold the VIP", owner, survivor))
+		E.report("partition", bound, prober.Passed, fmt.Sprintf("split brain, %s: both %s and %s hold the VIP", E.noFencing(), owner, survivor))
 
 		By("healing the partition: the cluster must converge to one owner")
 		start := time.Now()
@@ -351,4 +351,12 @@ func (e *env) afterRejoin(oldOwner, survivor string) (string, string) {
 		return first, "auto_failback on: the resources return to their haresources owner " + first
 	}
 	return "", "stickiness 0 on Pacemaker: placement is the scheduler's choice"
+}
+
+// noFencing says why nothing stops the other side of a split brain.
+func (e *env) noFencing() string {
+	if e.c.Pacemaker() {
+		return "stonith-enabled=false (the article's setting) fences nothing"
+	}
+	return "heartbeat v1 as the article configures it has no STONITH device"
 }

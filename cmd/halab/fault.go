@@ -114,7 +114,9 @@ failure build/artifacts/<run>/<scenario>/.`,
 			if err := build.Run(); err != nil {
 				return fmt.Errorf("building the Ginkgo CLI: %w", err)
 			}
-			argv := []string{"-v", "--junit-report=" + junit, "--output-dir=" + filepath.Join(l.Root, "build")}
+			// --grace-period: on an interrupt each heal may take that long
+			// (power a node on, restart daemons) before Ginkgo moves on.
+			argv := []string{"-v", "--grace-period=3m", "--junit-report=" + junit, "--output-dir=" + filepath.Join(l.Root, "build")}
 			if labels != "" {
 				argv = append(argv, "--label-filter="+labels)
 			}

@@ -177,7 +177,7 @@ corosync)
     if [ "$stack" = heartbeat-v1 ]; then
       # a killed heartbeat v1 leaves its resources behind: release them so
       # that the restarted daemon negotiates them with its peer
-      "$initd" stop >/dev/null 2>&1 && echo "stopped the service a killed heartbeat left"
+      "$initd" status >/dev/null 2>&1 && "$initd" stop >/dev/null 2>&1 && echo "stopped the service a killed heartbeat left"
       ip addr del "$vip/$prefix" dev "$nic" 2>/dev/null && echo "released the VIP a killed heartbeat left"
     fi
     command -v systemctl >/dev/null && systemctl reset-failed heartbeat 2>/dev/null
