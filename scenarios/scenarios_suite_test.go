@@ -48,10 +48,11 @@ type env struct {
 var E *env
 
 func TestScenarios(t *testing.T) {
-	// They fault a running lab: only on request (make scenarios, halab
-	// test), never as a side effect of `go test ./...`.
-	if os.Getenv("HALAB_SCENARIOS") == "" {
-		t.Skip("failover scenarios need a provisioned lab: make lab-up, then make scenarios (HALAB_SCENARIOS=1)")
+	// They fault a running lab: only on request (the Ginkgo CLI, make
+	// scenarios, halab test, HALAB_SCENARIOS=1), never as a side effect of
+	// `go test ./...`.
+	if os.Getenv("HALAB_SCENARIOS") == "" && !fromGinkgoCLI(os.Args) {
+		t.Skip("failover scenarios need a provisioned lab: make lab-up, then ginkgo ./scenarios, make scenarios or HALAB_SCENARIOS=1 go test ./scenarios")
 	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "halab failover scenarios")
@@ -219,7 +220,27 @@ func (e *env) healAll(ctx context.Context, when string) {
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 }
 
+// fromGinkgoCLI tells a run by the Ginkgo CLI (which passes its settings
+// as --ginkgo.* flags to the test binary) from a plain `go test`.
+func fromGinkgoCLI(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "--ginkgo.") || strings.HasPrefix(a, "-ginkgo.") {
+			return true
+		}
+	}
+	return false
+}
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(m.Run())
+}
+
+func TestFromGinkgoCLI(t *testing.T) {
+	if fromGinkgoCLI([]string{"scenarios.test", "-test.v", "-config=lab.yaml"}) {
+		t.Error("plain go test taken for the Ginkgo CLI")
+	}
+	if !fromGinkgoCLI([]string{"scenarios.test", "--test.timeout=0", "--ginkgo.seed=1", "--ginkgo.parallel.total=1"}) {
+		t.Error("the Ginkgo CLI's invocation not recognised")
+	}
 }
