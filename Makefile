@@ -4,7 +4,6 @@ SHELL := /bin/bash
 GO ?= go
 CONFIG ?= lab.yaml
 HALAB := bin/halab
-GINKGO := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
 export VAGRANT_CHECKPOINT_DISABLE := 1
 
 .PHONY: all build deps image jdk lab-up lab-down provision status test test-unit test-e2e scenarios check-initd bench clean
@@ -49,9 +48,13 @@ test-e2e: build deps jdk
 
 test: test-unit test-e2e
 
-# Failover scenarios against the running lab (after make lab-up).
-scenarios:
-	HALAB_SCENARIOS=1 $(GINKGO) -v --junit-report=scenarios-junit.xml --output-dir=build ./scenarios -- -config=$(abspath $(CONFIG))
+# Failover scenarios against the running lab (after make lab-up), with
+# the Ginkgo CLI pinned in go.mod (halab test builds it into build/).
+# LABELS='node || network' selects by label; REPEAT=N power-offs.
+LABELS ?=
+REPEAT ?= 2
+scenarios: build
+	$(HALAB) -c $(CONFIG) test --labels '$(LABELS)' --repeat $(REPEAT)
 
 # Bring-up, provisioning, JDK upload and failover figures against their
 # baselines, into build/bench/bench.{md,json}. It destroys and recreates its

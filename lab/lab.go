@@ -24,6 +24,10 @@ type Lab struct {
 	Vagrant        *Vagrant
 	Keys           *HostKeys
 	Out            io.Writer
+	// DialTimeout and CommandTimeout bound each SSH connect and each remote
+	// command of the nodes Connect returns (0: the lab package defaults).
+	DialTimeout    time.Duration
+	CommandTimeout time.Duration
 }
 
 // Open loads and validates the lab file and resolves the provider.
@@ -98,7 +102,13 @@ func (l *Lab) Connect(ctx context.Context, names ...string) ([]*Node, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nodes[i], errs[i] = Dial(ctx, name, spec.IP, ep, l.HostKeyAlias(name), l.Keys)
+			nodes[i], errs[i] = Dial(ctx, name, spec.IP, ep, l.HostKeyAlias(name), l.Keys, l.DialTimeout)
+			if nodes[i] != nil {
+				nodes[i].CommandTimeout = l.CommandTimeout
+				if nodes[i].CommandTimeout == 0 {
+					nodes[i].CommandTimeout = CommandTimeout
+				}
+			}
 		}()
 	}
 	wg.Wait()

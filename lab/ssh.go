@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/melbahja/goph"
@@ -114,14 +115,63 @@ type ConnError struct {
 	Node    string
 	Addr    string
 	Command string
+	Key     string // identity file used, for the hint on a refused key
 	Err     error
+}
+
+// TimeoutError is a bound that passed: the SSH handshake (Command false)
+// or one remote command (Command true).
+type TimeoutError struct {
+	After   time.Duration
+	Command bool
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Command {
+		return fmt.Sprintf("no result within the command timeout (%s)", e.After)
+	}
+	return fmt.Sprintf("no SSH handshake within %s", e.After)
 }
 
 func (e *ConnError) Error() string {
 	if e.Command != "" {
-		return fmt.Sprintf("node %s (%s): `%s`: %v", e.Node, e.Addr, e.Command, e.Err)
+		return fmt.Sprintf("node %s (%s): `%s`: %v; %s", e.Node, e.Addr, e.Command, e.Err, e.hint())
 	}
-	return fmt.Sprintf("node %s (%s): cannot connect over SSH: %v", e.Node, e.Addr, e.Err)
+	return fmt.Sprintf("node %s (%s): cannot connect over SSH: %v; %s", e.Node, e.Addr, e.Err, e.hint())
+}
+
+// hint says what to do, from what the failure looks like.
+func (e *ConnError) hint() string {
+	var te *TimeoutError
+	msg := e.Err.Error()
+	switch {
+	case errors.Is(e.Err, context.Canceled):
+		return "interrupted; re-run the command to continue"
+	case errors.As(e.Err, &te) && te.Command:
+		return "the node did not finish it in time: check it with `halab status` (is it paused, overloaded, or waiting on the network?), or allow more with --command-timeout"
+	case errors.As(e.Err, new(*LostError)):
+		return "check it with `halab status` (is it paused, frozen or cut off?), then re-run; allow slower answers with --connect-timeout"
+	case errors.As(e.Err, &te):
+		return "the node accepts connections but does not answer SSH: check it with `halab status` (is it paused or overloaded?), or allow more with --connect-timeout"
+	case strings.Contains(msg, "connection refused"):
+		return "nothing listens on that port: is the node up and its sshd running? (`halab status`, `halab up`)"
+	case strings.Contains(msg, "connection reset by peer"), strings.HasSuffix(msg, "handshake failed: EOF"):
+		// docker keeps forwarding the port of a node whose sshd is gone,
+		// and drops each connection.
+		return "the port took the connection and dropped it: is the node's sshd running? (`halab status`; restart the node or `halab up`)"
+	case strings.Contains(msg, "unable to authenticate"):
+		return fmt.Sprintf("the node refused the key %s: if the node was rebuilt or its authorized_keys changed, run `halab down` and `halab up`", e.key())
+	case strings.Contains(msg, "i/o timeout"), strings.Contains(msg, "no route to host"), strings.Contains(msg, "host is unreachable"):
+		return "the address does not answer: is the node up? (`halab status`)"
+	}
+	return "check the node with `halab status`, then re-run"
+}
+
+func (e *ConnError) key() string {
+	if e.Key == "" {
+		return "(from vagrant ssh-config)"
+	}
+	return e.Key
 }
 
 func (e *ConnError) Unwrap() error { return e.Err }
@@ -132,17 +182,72 @@ type Node struct {
 	IP       string // private IP from lab.yaml
 	Endpoint SSHEndpoint
 	Client   *goph.Client
+	// CommandTimeout bounds each remote command (0: only the caller's
+	// context), so that a node that hangs mid-command fails the run with
+	// the command named instead of stalling it.
+	CommandTimeout time.Duration
+	lost           atomic.Pointer[LostError]
 }
 
-// DialTimeout bounds TCP connect plus SSH handshake.
-const DialTimeout = 15 * time.Second
+// LostError is a node that stopped answering SSH on an open connection
+// (paused, frozen, cut off): halab closed the connection.
+type LostError struct{ After time.Duration }
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("the node stopped answering SSH (no keepalive reply within %s)", e.After)
+}
+
+// Lost says why the connection was closed under the caller, if it was.
+func (n *Node) Lost() error {
+	if e := n.lost.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+// keepalive asks the node for a reply every bound/3 and closes the
+// connection when none comes within bound, so that nothing without a
+// command timeout of its own (an SFTP write) waits on a dead node forever.
+func (n *Node) keepalive(bound time.Duration) {
+	t := time.NewTicker(max(bound/3, time.Second))
+	defer t.Stop()
+	for range t.C {
+		reply := make(chan error, 1)
+		go func() {
+			// Any answer counts, a refusal of the request too.
+			_, _, err := n.Client.SendRequest("keepalive@openssh.com", true, nil)
+			reply <- err
+		}()
+		select {
+		case err := <-reply:
+			if err != nil {
+				return // closed
+			}
+		case <-time.After(bound):
+			n.lost.Store(&LostError{After: bound})
+			n.Client.Close()
+			return
+		}
+	}
+}
+
+// Default bounds: TCP connect plus SSH handshake, and one remote command
+// (the longest is an apt-get install over a slow mirror).
+const (
+	DialTimeout    = 15 * time.Second
+	CommandTimeout = 10 * time.Minute
+)
 
 // Dial opens an SSH connection to a node with its Vagrant key, pinning the
-// host key. alias identifies the machine in the pin file.
-func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, keys *HostKeys) (*Node, error) {
+// host key. alias identifies the machine in the pin file. timeout bounds
+// connect plus handshake (0: DialTimeout).
+func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, keys *HostKeys, timeout time.Duration) (*Node, error) {
+	if timeout <= 0 {
+		timeout = DialTimeout
+	}
 	auth, err := goph.Key(ep.IdentityFile, "")
 	if err != nil {
-		return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: fmt.Errorf("reading key %s: %w", ep.IdentityFile, err)}
+		return nil, &ConnError{Node: name, Addr: ep.Addr(), Key: ep.IdentityFile, Err: fmt.Errorf("reading key %s: %w", ep.IdentityFile, err)}
 	}
 	type res struct {
 		c   *goph.Client
@@ -152,11 +257,11 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 	go func() {
 		c, err := goph.NewConn(&goph.Config{
 			User: ep.User, Addr: ep.Host, Port: uint(ep.Port), Auth: auth,
-			Timeout: DialTimeout, Callback: keys.callback(alias, name),
+			Timeout: timeout, Callback: keys.callback(alias, name),
 		})
 		ch <- res{c, err}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	select {
 	case r := <-ch:
@@ -165,18 +270,24 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 			if errors.As(r.err, &hk) {
 				return nil, hk
 			}
-			return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: r.err}
+			return nil, &ConnError{Node: name, Addr: ep.Addr(), Key: ep.IdentityFile, Err: r.err}
 		}
-		return &Node{Name: name, IP: ip, Endpoint: ep, Client: r.c}, nil
+		n := &Node{Name: name, IP: ip, Endpoint: ep, Client: r.c}
+		go n.keepalive(timeout)
+		return n, nil
 	case <-ctx.Done():
 		// A port that accepts but never speaks SSH hangs the handshake;
 		// close whatever the goroutine eventually gets.
 		go func() {
-			if r := <-ch; r.c != nil {
+			// goph returns a Client without a connection on error.
+			if r := <-ch; r.err == nil && r.c != nil {
 				r.c.Close()
 			}
 		}()
-		return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: fmt.Errorf("no SSH handshake within %s", DialTimeout)}
+		if err := context.Cause(ctx); ctx.Err() == context.Canceled {
+			return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: err}
+		}
+		return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: &TimeoutError{After: timeout}}
 	}
 }
 
@@ -230,9 +341,14 @@ func (n *Node) SudoScript(ctx context.Context, script string, args ...string) (R
 }
 
 func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, error) {
+	if n.CommandTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, n.CommandTimeout, &TimeoutError{After: n.CommandTimeout, Command: true})
+		defer cancel()
+	}
 	sess, err := n.Client.NewSession()
 	if err != nil {
-		return Result{ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
+		return Result{ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: n.why(err)}
 	}
 	defer sess.Close()
 	var stdout, stderr bytes.Buffer
@@ -251,7 +367,7 @@ func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, er
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
 		return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: -1},
-			&ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: fmt.Errorf("gave up: %w", context.Cause(ctx))}
+			&ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: context.Cause(ctx)}
 	}
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	if err == nil {
@@ -263,5 +379,14 @@ func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, er
 		return res, &ExitError{Node: n.Name, Command: cmd, Result: res}
 	}
 	res.ExitCode = -1
-	return res, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
+	return res, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: n.why(err)}
+}
+
+// why replaces a broken connection's bare error by the reason halab
+// closed it, when it did.
+func (n *Node) why(err error) error {
+	if lost := n.Lost(); lost != nil {
+		return lost
+	}
+	return err
 }

@@ -258,14 +258,16 @@ func (p *Provisioner) serviceRunningOn(ctx context.Context) ([]string, error) {
 	return running, nil
 }
 
-// DetectStack reads which stack a provisioned node runs: the daemons that
-// are active and whether heartbeat drives Pacemaker (crm yes).
+// DetectStack reads which stack a provisioned node belongs to: the
+// daemons that are enabled and whether heartbeat drives Pacemaker (crm yes).
 func DetectStack(ctx context.Context, n *lab.Node) (string, error) {
 	res, err := n.SudoScript(ctx, `if [ -d /run/systemd/system ]; then
-  systemctl is-active --quiet corosync && { echo corosync; exit 0; }
-  systemctl is-active --quiet heartbeat || { echo none; exit 0; }
+  # enabled, not active: provisioning enables exactly one stack, and a
+  # node whose daemon was just killed still belongs to it.
+  systemctl is-enabled --quiet corosync 2>/dev/null && { echo corosync; exit 0; }
+  systemctl is-enabled --quiet heartbeat 2>/dev/null || { echo none; exit 0; }
 else
-  /etc/init.d/heartbeat status >/dev/null 2>&1 || { echo none; exit 0; }
+  [ -f /etc/ha.d/ha.cf ] || { echo none; exit 0; }
 fi
 if grep -Eq '^[[:space:]]*crm[[:space:]]+(yes|on|respawn)' /etc/ha.d/ha.cf; then echo heartbeat; else echo heartbeat-v1; fi`)
 	if err != nil {

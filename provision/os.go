@@ -3,6 +3,7 @@ package provision
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -125,7 +126,11 @@ echo $missing`
 func (p *Provisioner) packages(ctx context.Context, n *lab.Node) (bool, string, error) {
 	res, err := n.SudoScript(ctx, packagesScript, Packages(p.Stack)...)
 	if err != nil {
-		return false, "", fmt.Errorf("apt could not install the cluster packages (check the node's network and apt sources): %w", err)
+		var ee *lab.ExitError
+		if errors.As(err, &ee) {
+			return false, "", fmt.Errorf("apt-get could not install the cluster packages %v: %w; fix apt on the node (its network, proxy and /etc/apt/sources.list; try `halab ssh %s -- sudo apt-get update`), then re-run `halab provision`", Packages(p.Stack), err, n.Name)
+		}
+		return false, "", err
 	}
 	if got := strings.TrimSpace(string(res.Stdout)); got != "" {
 		return true, "installed " + got, nil

@@ -217,6 +217,9 @@ func (p *Pusher) Push(ctx context.Context, files []File) ([]bool, error) {
 }
 
 func (p *Pusher) fileErr(f File, op string, err error) error {
+	if lost := p.Node.Lost(); lost != nil {
+		return fmt.Errorf("node %s: %s %s: %w; check it with `halab status` (is it paused, frozen or cut off?), then re-run", p.Node.Name, op, f.Path, lost)
+	}
 	return fmt.Errorf("node %s: %s %s: %w", p.Node.Name, op, f.Path, err)
 }
 
@@ -228,9 +231,11 @@ func (p *Pusher) write(ctx context.Context, f File, uid, gid int) (err error) {
 	if err := p.sftp.MkdirAll(dir); err != nil {
 		return p.fileErr(f, "mkdir", err)
 	}
+	prefix := "." + path.Base(f.Path) + ".halab-"
+	p.removeStale(dir, prefix)
 	var suffix [6]byte
 	rand.Read(suffix[:])
-	tmp := path.Join(dir, "."+path.Base(f.Path)+".halab-"+hex.EncodeToString(suffix[:]))
+	tmp := path.Join(dir, prefix+hex.EncodeToString(suffix[:]))
 	w, err := p.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_TRUNC)
 	if err != nil {
 		return p.fileErr(f, "create", err)
@@ -238,9 +243,7 @@ func (p *Pusher) write(ctx context.Context, f File, uid, gid int) (err error) {
 	defer func() {
 		if err != nil {
 			w.Close()
-			if rmErr := p.sftp.Remove(tmp); rmErr == nil {
-				err = fmt.Errorf("%w (the partial file %s was removed)", err, tmp)
-			}
+			err = fmt.Errorf("%w; %s", err, p.removeTemp(tmp))
 		}
 	}()
 	// Mode first: a secret is never readable by others, not even half-written.
@@ -271,10 +274,10 @@ func (p *Pusher) write(ctx context.Context, f File, uid, gid int) (err error) {
 	}
 	src = ctxReader{ctx, src}
 	if _, err := w.ReadFromWithConcurrency(src, 64); err != nil {
-		return p.fileErr(f, "write", describeWriteErr(err))
+		return p.fileErr(f, "write", p.describeWriteErr(ctx, err, dir, size))
 	}
 	if err := w.Close(); err != nil {
-		return p.fileErr(f, "close", describeWriteErr(err))
+		return p.fileErr(f, "close", p.describeWriteErr(ctx, err, dir, size))
 	}
 	if err := p.sftp.PosixRename(tmp, f.Path); err != nil {
 		return p.fileErr(f, "rename", err)
@@ -282,13 +285,59 @@ func (p *Pusher) write(ctx context.Context, f File, uid, gid int) (err error) {
 	return nil
 }
 
-// describeWriteErr turns SFTP's generic failure into the likely cause.
-func describeWriteErr(err error) error {
-	var se *sftp.StatusError
-	if errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxFailure {
-		return fmt.Errorf("%w (is the node's disk full? check `df -h`)", err)
+// removeTemp deletes a push's temporary file after a failure and says what
+// became of it. After an interrupt the SFTP session is already closed, so
+// it falls back to `rm` over SSH on a context of its own.
+func (p *Pusher) removeTemp(tmp string) string {
+	if p.sftp.Remove(tmp) == nil {
+		return "the partial file " + tmp + " was removed"
 	}
-	return err
+	if p.Node.Lost() != nil {
+		return "the partial file " + tmp + " could not be removed now; the next push to that node removes it"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := p.Node.Sudo(ctx, nil, "rm", "-f", "--", tmp); err != nil {
+		return fmt.Sprintf("the partial file %s could not be removed (%v); the next push to that node removes it", tmp, err)
+	}
+	return "the partial file " + tmp + " was removed"
+}
+
+// removeStale deletes temporary files that an earlier run killed outright
+// (SIGKILL, power loss) left beside the target.
+func (p *Pusher) removeStale(dir, prefix string) {
+	entries, err := p.sftp.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			_ = p.sftp.Remove(path.Join(dir, e.Name()))
+		}
+	}
+}
+
+// describeWriteErr turns SFTP's generic failure into its likely cause: it
+// asks the node how much room is left where the file goes.
+func (p *Pusher) describeWriteErr(ctx context.Context, err error, dir string, size int64) error {
+	var se *sftp.StatusError
+	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure {
+		return err
+	}
+	res, dfErr := p.Node.Run(ctx, nil, "df", "-Pk", "--", dir)
+	if dfErr == nil {
+		if f := strings.Fields(lastLine(string(res.Stdout))); len(f) >= 6 {
+			if avail, perr := strconv.ParseInt(f[3], 10, 64); perr == nil && avail*1024 < size {
+				return fmt.Errorf("%w: the node's disk is full: %s (mounted on %s) has %d KiB free, the file needs %d KiB; free space on the node or give it a bigger disk, then re-run", err, dir, f[5], avail, (size+1023)/1024)
+			}
+		}
+	}
+	return fmt.Errorf("%w (is the node's disk full? check `df -h %s` on the node)", err, dir)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 type ctxReader struct {

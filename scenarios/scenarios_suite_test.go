@@ -1,40 +1,58 @@
 package scenarios
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"text/tabwriter"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"halab/lab"
-	"halab/provision"
+	"halab/scenarios/harness"
+	"halab/scenarios/prober"
 )
 
 var (
-	configFlag  = flag.String("config", "", "lab file (default: lab.yaml of the checkout)")
-	serviceFlag = flag.Duration("service-start", 10*time.Second, "allowance for the service to start on the new owner, added to the membership timeout to make the failover bound")
+	configFlag    = flag.String("config", "", "lab file (default: lab.yaml of the checkout)")
+	serviceFlag   = flag.Duration("service-start", 10*time.Second, "allowance for the service to start on the new owner, added to the membership timeout to make the failover bound")
+	boundFlag     = flag.Duration("bound", 0, "override the failover bound derived from lab.yaml (0 = derived); a bound the cluster cannot meet shows a failing scenario with its artifacts")
+	repeatFlag    = flag.Int("repeat", 2, "power-offs in the repeated-failover scenario")
+	artifactsFlag = flag.String("artifacts", "", "directory for failed scenarios' crm_mon, CIB, logs and prober timeline (default: build/artifacts/RUN of the checkout)")
 )
+
+// serviceMonitor is the STRATOS monitor interval of templates/crm.tmpl
+// (provision checks the live CIB has it): how long Pacemaker may take to
+// notice a dead service.
+const serviceMonitor = 15 * time.Second
 
 // env is the lab the specs run against, opened once per suite.
 type env struct {
-	lab   *lab.Lab
-	stack string
-	nodes map[string]*lab.Node
+	lab       *lab.Lab
+	c         *harness.Cluster
+	stack     string
+	artifacts string
+	run       *prober.Run // the current spec's probe run, for its artifacts
 }
 
 var E *env
 
 func TestScenarios(t *testing.T) {
-	// They fault a running lab: only on request (make scenarios, halab
-	// test), never as a side effect of `go test ./...`.
-	if os.Getenv("HALAB_SCENARIOS") == "" {
-		t.Skip("failover scenarios need a provisioned lab: make lab-up, then make scenarios (HALAB_SCENARIOS=1)")
+	// They fault a running lab: only on request (the Ginkgo CLI, make
+	// scenarios, halab test, HALAB_SCENARIOS=1), never as a side effect of
+	// `go test ./...`.
+	if os.Getenv("HALAB_SCENARIOS") == "" && !fromGinkgoCLI(os.Args) {
+		t.Skip("failover scenarios need a provisioned lab: make lab-up, then ginkgo ./scenarios, make scenarios or HALAB_SCENARIOS=1 go test ./scenarios")
 	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "halab failover scenarios")
@@ -49,33 +67,141 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 	l, err := lab.Open(path, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred(), "opening the lab (run `make lab-up` first)")
-	E = &env{lab: l, nodes: map[string]*lab.Node{}}
-	E.connect(ctx)
-	E.stack, err = provision.DetectStack(ctx, E.nodes[l.Cfg.Nodes[0].Name])
+	// The suite owns the lab while it runs: `halab fault` or `halab
+	// provision` from another terminal is refused, not interleaved.
+	unlock, err := lab.Lock(l.State)
 	Expect(err).NotTo(HaveOccurred())
-	fmt.Fprintf(GinkgoWriter, "lab %s, provider %s, stack %s\n", l.Cfg.Name, l.Provider, E.stack)
-	DeferCleanup(func() {
-		for _, n := range E.nodes {
-			n.Close()
-		}
-	})
+	DeferCleanup(unlock)
+	c, err := harness.Open(ctx, l)
+	Expect(err).NotTo(HaveOccurred())
+	E = &env{lab: l, c: c, stack: c.Stack, artifacts: *artifactsFlag}
+	if E.artifacts == "" {
+		E.artifacts = filepath.Join(l.Root, "build", "artifacts", time.Now().Format("20060102-150405"))
+	}
+	fmt.Fprintf(GinkgoWriter, "lab %s, provider %s, stack %s, bound %s\n", l.Cfg.Name, l.Provider, E.stack, E.bound())
+	// The safety net under every spec's own heal: whatever an earlier,
+	// killed run left (a rule, a stopped daemon, a node off) is undone
+	// before, and again after, the suite.
+	E.healAll(ctx, "left by an earlier run")
+	E.converged(ctx)
+	DeferCleanup(func(ctx SpecContext) {
+		E.healAll(ctx, "after the suite")
+		c.Close()
+	}, NodeTimeout(6*time.Minute))
+}, NodeTimeout(8*time.Minute))
+
+var _ = BeforeEach(func() { E.run = nil })
+
+// On failure, keep what explains it, while the fault is still in place
+// (AfterEach runs before the spec's DeferCleanup heals it).
+var _ = AfterEach(func(ctx SpecContext) {
+	rep := CurrentSpecReport()
+	if !rep.Failed() {
+		return
+	}
+	dir := filepath.Join(E.artifacts, slug(rep.FullText()))
+	extra := map[string][]byte{}
+	if E.run != nil {
+		samples := E.run.Stop()
+		var tl bytes.Buffer
+		prober.WriteTimeline(&tl, samples)
+		extra["prober-timeline.tsv"] = tl.Bytes()
+		extra["prober-report.txt"] = []byte(prober.Analyze(samples, time.Second).String() + "\n")
+	}
+	files, err := E.c.Collect(ctx, dir, extra)
+	AddReportEntry("artifacts", dir)
+	fmt.Fprintf(GinkgoWriter, "artifacts: %s (%d files)\n", dir, len(files))
+	if err != nil {
+		fmt.Fprintf(GinkgoWriter, "collecting artifacts: %v\n", err)
+	}
 }, NodeTimeout(3*time.Minute))
 
-// connect (re)opens SSH to every node that is up.
-func (e *env) connect(ctx context.Context) {
-	for _, name := range e.lab.Cfg.NodeNames() {
-		if old := e.nodes[name]; old != nil {
-			old.Close()
-		}
-		ns, err := e.lab.Connect(ctx, name)
-		Expect(err).NotTo(HaveOccurred(), "SSH to %s", name)
-		e.nodes[name] = ns[0]
+var slugRe = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(s string) string {
+	s = strings.Trim(slugRe.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if len(s) > 80 {
+		s = s[:80]
 	}
+	return s
+}
+
+// The summary table: scenario, stack, result, outage, bound; also in
+// build/scenarios-summary.md.
+var _ = ReportAfterSuite("summary", func(r Report) {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tSTACK\tRESULT\tOUTAGE\tBOUND\tOWNERS")
+	md := "| scenario | stack | result | outage | bound | owners |\n|---|---|---|---|---|---|\n"
+	for _, s := range r.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		rows := entriesOf(s)
+		if len(rows) == 0 {
+			if s.State == types.SpecStateSkipped && E == nil {
+				continue
+			}
+			rows = []prober.Entry{{Scenario: s.LeafNodeText}}
+		}
+		for _, e := range rows {
+			res := e.Result
+			switch {
+			case s.State == types.SpecStateSkipped && res != prober.KnownLimitation:
+				res = "skipped"
+			case s.State.Is(types.SpecStateFailureStates):
+				res = prober.Failed
+			case res == "":
+				res = prober.Passed
+			}
+			stack, outage, bound := "-", "-", "-"
+			if E != nil {
+				stack = E.stack
+			}
+			if e.Bound > 0 {
+				outage, bound = e.Outage.Round(10*time.Millisecond).String(), e.Bound.String()
+			}
+			owners := strings.Join(e.Owners, " -> ")
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Scenario, stack, res, outage, bound, owners)
+			md += fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", e.Scenario, stack, res, outage, bound, owners)
+		}
+	}
+	tw.Flush()
+	fmt.Printf("\n==> failover summary\n%s", b.String())
+	if E != nil {
+		p := filepath.Join(E.lab.Root, "build", "scenarios-summary.md")
+		if os.MkdirAll(filepath.Dir(p), 0o755) == nil && os.WriteFile(p, []byte(md), 0o644) == nil {
+			fmt.Printf("==> summary in %s\n", p)
+		}
+	}
+})
+
+func entriesOf(s types.SpecReport) []prober.Entry {
+	var out []prober.Entry
+	for _, re := range s.ReportEntries {
+		if re.Name != prober.EntryName {
+			continue
+		}
+		// In-process the raw value is there; from a parallel process only
+		// its JSON.
+		if e, ok := re.GetRawValue().(prober.Entry); ok {
+			out = append(out, e)
+			continue
+		}
+		var e prober.Entry
+		if json.Unmarshal([]byte(re.Value.AsJSON), &e) == nil && e.Scenario != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // bound is how long a client may see the VIP down after the owner dies:
 // the membership layer's detection time plus the service's start.
 func (e *env) bound() time.Duration {
+	if *boundFlag > 0 {
+		return *boundFlag
+	}
 	t := e.lab.Cfg.Timings
 	var detect time.Duration
 	if e.stack == "corosync" {
@@ -86,7 +212,35 @@ func (e *env) bound() time.Duration {
 	return detect + *serviceFlag
 }
 
+func (e *env) healAll(ctx context.Context, when string) {
+	did, err := e.c.HealAll(ctx)
+	for n, d := range did {
+		fmt.Fprintf(GinkgoWriter, "healed %s on %s: %s\n", when, n, strings.Join(d, "; "))
+	}
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+}
+
+// fromGinkgoCLI tells a run by the Ginkgo CLI (which passes its settings
+// as --ginkgo.* flags to the test binary) from a plain `go test`.
+func fromGinkgoCLI(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "--ginkgo.") || strings.HasPrefix(a, "-ginkgo.") {
+			return true
+		}
+	}
+	return false
+}
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(m.Run())
+}
+
+func TestFromGinkgoCLI(t *testing.T) {
+	if fromGinkgoCLI([]string{"scenarios.test", "-test.v", "-config=lab.yaml"}) {
+		t.Error("plain go test taken for the Ginkgo CLI")
+	}
+	if !fromGinkgoCLI([]string{"scenarios.test", "--test.timeout=0", "--ginkgo.seed=1", "--ginkgo.parallel.total=1"}) {
+		t.Error("the Ginkgo CLI's invocation not recognised")
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -11,6 +10,7 @@ import (
 
 	"halab/lab"
 	"halab/provision"
+	"halab/scenarios/harness"
 )
 
 func (a *app) checkInitdCmd() *cobra.Command {
@@ -40,10 +40,12 @@ where the service is stopped, so the cluster is not disturbed.`,
 					return &usageError{fmt.Sprintf("--node %q: not in %s", node, l.Cfg.Path)}
 				}
 			}
-			if actionTimeout <= 0 {
-				actionTimeout = time.Duration(l.Cfg.Service.StartTimeout+15) * time.Second
+			c, err := harness.Open(ctx, l)
+			if err != nil {
+				return err
 			}
-			results, used, err := checkInitd(ctx, l, node, data, actionTimeout)
+			defer c.Close()
+			results, used, err := c.CheckInitd(ctx, node, data, actionTimeout)
 			if err != nil {
 				return err
 			}
@@ -72,52 +74,4 @@ where the service is stopped, so the cluster is not disturbed.`,
 	c.Flags().StringVar(&node, "node", "", "node to run the check on (default: one where the service is stopped)")
 	c.Flags().DurationVar(&actionTimeout, "action-timeout", 0, "bound on each action (default: service.start_timeout + 15s)")
 	return c
-}
-
-// checkInitd picks the node (one where the service is not running, so that
-// the check does not fight the cluster), installs the script if given,
-// and runs the plan.
-func checkInitd(ctx context.Context, l *lab.Lab, node string, script []byte, timeout time.Duration) ([]provision.LSBResult, string, error) {
-	nodes, err := l.Connect(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	defer closeAll(nodes)
-	svc := l.Cfg.Service
-	installed := provision.InitScriptPath(svc.Name)
-	var target *lab.Node
-	for _, n := range nodes {
-		if node != "" && n.Name != node {
-			continue
-		}
-		running, err := provision.ServiceRunning(ctx, n, svc.Name)
-		if err != nil {
-			return nil, "", err
-		}
-		if running {
-			if node != "" {
-				return nil, "", fmt.Errorf("the service runs on %s, where the cluster manages it: check on another node (--node), or put %s in standby first", n.Name, n.Name)
-			}
-			continue
-		}
-		target = n
-		break
-	}
-	if target == nil {
-		return nil, "", fmt.Errorf("the service runs on every node: nowhere to check without disturbing the cluster")
-	}
-	path := installed
-	if script != nil {
-		path = provision.CheckScriptPath(svc.Name)
-		if _, err := provision.PushFiles(ctx, target, []provision.File{{Path: path, Data: script, Mode: 0o755}}); err != nil {
-			return nil, "", err
-		}
-	}
-	runner := &provision.NodeScript{Node: target, Script: path, PIDFile: svc.ProductHome + "/wso2carbon.pid",
-		Timeout: timeout}
-	// A broken script may leave its service running (the article's stop
-	// cannot see it): leave the node as found, whatever the script did.
-	defer runner.KillService(context.WithoutCancel(ctx))
-	res, err := provision.CheckLSB(ctx, runner)
-	return res, path + " on " + target.Name, err
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +22,9 @@ type usageError struct{ msg string }
 func (e *usageError) Error() string { return e.msg }
 
 type app struct {
-	configPath string
+	configPath     string
+	connectTimeout time.Duration
+	commandTimeout time.Duration
 }
 
 func main() {
@@ -37,8 +40,10 @@ func run(args []string) int {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", envOr("HALAB_CONFIG", lab.DefaultFile), "lab description file")
+	root.PersistentFlags().DurationVar(&a.connectTimeout, "connect-timeout", lab.DialTimeout, "give up on a node whose SSH connect and handshake take longer")
+	root.PersistentFlags().DurationVar(&a.commandTimeout, "command-timeout", lab.CommandTimeout, "give up on any one remote command that runs longer (names the command)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd(), a.provisionCmd(), a.checkInitdCmd(), a.benchCmd())
+	root.AddCommand(a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd(), a.provisionCmd(), a.checkInitdCmd(), a.faultCmd(), a.testCmd(), a.benchCmd())
 	root.SetArgs(args)
 
 	// SIGINT/SIGTERM cancel the context: steps stop, deferred cleanups run.
@@ -48,7 +53,11 @@ func run(args []string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "halab:", err)
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "halab: interrupted:", err)
+	} else {
+		fmt.Fprintln(os.Stderr, "halab:", err)
+	}
 	var ue *usageError
 	var ee *exitCode
 	switch {
@@ -82,10 +91,14 @@ func envOr(k, def string) string {
 // never interleave against one lab.
 func (a *app) withLab(lock bool, fn func(cmd *cobra.Command, l *lab.Lab, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
+		if a.connectTimeout <= 0 || a.commandTimeout <= 0 {
+			return &usageError{"--connect-timeout and --command-timeout must be greater than zero"}
+		}
 		l, err := lab.Open(a.configPath, cmd.OutOrStdout())
 		if err != nil {
 			return err
 		}
+		l.DialTimeout, l.CommandTimeout = a.connectTimeout, a.commandTimeout
 		if !lock {
 			if err := lab.EnsureStateDir(l.State); err != nil {
 				return err

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"halab/lab"
+	"halab/scenarios/harness"
+)
+
+func (a *app) faultCmd() *cobra.Command {
+	var long strings.Builder
+	long.WriteString(`Injects one of the scenarios' faults by hand, with the scenarios' own code.
+Every fault is undone by "halab fault heal NODE" (all nodes without NODE),
+which is idempotent and says what it healed.
+
+Faults:
+`)
+	var kinds []string
+	for _, f := range harness.Faults {
+		fmt.Fprintf(&long, "  %-15s %s\n", f.Kind, f.What)
+		kinds = append(kinds, f.Kind)
+	}
+	return &cobra.Command{
+		Use:       "fault FAULT [NODE]",
+		Short:     "Inject a fault into the lab (power-off, kill-service, partition, ...) or heal it",
+		Long:      long.String(),
+		ValidArgs: kinds,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 || !slices.Contains(kinds, args[0]) {
+				return &usageError{fmt.Sprintf("fault: want one of %s, then a node", strings.Join(kinds, ", "))}
+			}
+			if len(args) > 2 || (len(args) == 1 && args[0] != harness.Heal) {
+				return &usageError{fmt.Sprintf("fault %s: want exactly one node", args[0])}
+			}
+			return nil
+		},
+		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, args []string) error {
+			ctx := cmd.Context()
+			c, err := harness.Open(ctx, l)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			kind := args[0]
+			nodes := args[1:]
+			if kind == harness.Heal {
+				if len(nodes) == 0 {
+					nodes = l.Cfg.NodeNames()
+				}
+				for _, n := range nodes {
+					if _, ok := l.Cfg.Node(n); !ok {
+						return &usageError{fmt.Sprintf("node %q: not in %s (known: %s)", n, l.Cfg.Path, strings.Join(l.Cfg.NodeNames(), ", "))}
+					}
+					did, err := c.Heal(ctx, n)
+					for _, d := range did {
+						fmt.Fprintf(l.Out, "==> %s: %s\n", n, d)
+					}
+					if err != nil {
+						return err
+					}
+					if len(did) == 0 {
+						fmt.Fprintf(l.Out, "==> %s: nothing to heal\n", n)
+					}
+				}
+				fmt.Fprintf(l.Out, "==> cluster now: %s\n", c.Audit(ctx))
+				return nil
+			}
+			node := nodes[0]
+			if _, ok := l.Cfg.Node(node); !ok {
+				return &usageError{fmt.Sprintf("node %q: not in %s (known: %s)", node, l.Cfg.Path, strings.Join(l.Cfg.NodeNames(), ", "))}
+			}
+			fmt.Fprintf(l.Out, "==> %s %s (stack %s)\n", kind, node, c.Stack)
+			if err := c.Inject(ctx, kind, node); err != nil {
+				return err
+			}
+			fmt.Fprintf(l.Out, "==> done; undo with: halab fault heal %s\n", node)
+			return nil
+		}),
+	}
+}
+
+func (a *app) testCmd() *cobra.Command {
+	var labels, junit string
+	var repeat int
+	var bound time.Duration
+	c := &cobra.Command{
+		Use:   "test [-- GINKGO_ARGS...]",
+		Short: "Run the failover scenarios (the Ginkgo suite in scenarios/) against the lab",
+		Long: `Runs the Ginkgo scenario suite against the lab of --config, with the Ginkgo
+CLI pinned in go.mod, the same as "make scenarios". The lab must be up and
+provisioned (make lab-up). Arguments after -- go to ginkgo, e.g.
+  halab test --labels 'node && !repeat'
+  halab test -- --focus partition
+Reports: build/scenarios-junit.xml, build/scenarios-summary.md, and on
+failure build/artifacts/<run>/<scenario>/.`,
+		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, args []string) error {
+			cfg, err := filepath.Abs(a.configPath)
+			if err != nil {
+				return err
+			}
+			// The Ginkgo CLI pinned in go.mod, built once into build/.
+			ginkgo := filepath.Join(l.Root, "build", "ginkgo")
+			build := exec.CommandContext(cmd.Context(), "go", "build", "-o", ginkgo, "github.com/onsi/ginkgo/v2/ginkgo")
+			build.Dir, build.Stdout, build.Stderr = l.Root, cmd.ErrOrStderr(), cmd.ErrOrStderr()
+			if err := build.Run(); err != nil {
+				return fmt.Errorf("building the Ginkgo CLI: %w", err)
+			}
+			// --grace-period: on an interrupt each heal may take that long
+			// (power a node on, restart daemons) before Ginkgo moves on.
+			argv := []string{"-v", "--grace-period=3m", "--junit-report=" + junit, "--output-dir=" + filepath.Join(l.Root, "build")}
+			if labels != "" {
+				argv = append(argv, "--label-filter="+labels)
+			}
+			argv = append(argv, args...)
+			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), "-bound="+bound.String())
+			run := exec.Command(ginkgo, argv...)
+			run.Dir = l.Root
+			run.Stdout, run.Stderr, run.Stdin = cmd.OutOrStdout(), cmd.ErrOrStderr(), nil
+			run.Env = append(os.Environ(), "HALAB_SCENARIOS=1")
+			// Its own process group, so that an interrupt of halab reaches
+			// ginkgo and the suite together, as Ctrl-C in a terminal does:
+			// the suite then runs its DeferCleanup heals before it exits.
+			run.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := run.Start(); err != nil {
+				return err
+			}
+			done := make(chan error, 1)
+			go func() { done <- run.Wait() }()
+			select {
+			case err = <-done:
+			case <-cmd.Context().Done():
+				fmt.Fprintln(cmd.ErrOrStderr(), "halab: interrupted: the scenarios heal their faults before they stop")
+				_ = syscall.Kill(-run.Process.Pid, syscall.SIGINT)
+				err = <-done
+			}
+			if err != nil {
+				if ee, ok := err.(*exec.ExitError); ok {
+					return &exitCode{code: ee.ExitCode(), err: fmt.Errorf("scenarios failed (ginkgo exited %d); see the summary above and build/artifacts", ee.ExitCode())}
+				}
+				return err
+			}
+			return nil
+		}),
+	}
+	c.Flags().StringVar(&labels, "labels", "", "Ginkgo label filter, e.g. 'node || network', '!repeat'")
+	c.Flags().StringVar(&junit, "junit-report", "scenarios-junit.xml", "JUnit report file name under build/")
+	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
+	c.Flags().DurationVar(&bound, "bound", 0, "override the failover bound derived from lab.yaml (0 = derived)")
+	return c
+}

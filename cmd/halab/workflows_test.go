@@ -1,0 +1,509 @@
+package main
+
+// The CI workflows users copy (.github/workflows/lab-*.yml) are checked
+// here: by actionlint, used as a library, and by what actionlint cannot know
+// about this repository: the make targets and scripts they call exist, the
+// stacks they run are stacks halab has and run on that provider, and the
+// lab file each job writes is one halab accepts.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rhysd/actionlint"
+
+	"halab/lab"
+)
+
+// workflowSpec says what each workflow must run.
+type workflowSpec struct {
+	file     string
+	provider string   // provider: in the lab file the job writes
+	stacks   []string // stacks its matrix (or its lab-file step) runs
+}
+
+var workflowSpecs = []workflowSpec{
+	{file: "lab-docker.yml", provider: "docker", stacks: []string{"corosync", "heartbeat-v1"}},
+	{file: "lab-virtualbox.yml", provider: "virtualbox", stacks: []string{"heartbeat"}},
+}
+
+// stackProviders: where each stack runs (DESIGN.md's table): the article's
+// heartbeat stack needs Pacemaker 1.1, so precise64 VMs only.
+var stackProviders = map[string][]string{
+	"heartbeat":    {"virtualbox"},
+	"heartbeat-v1": {"virtualbox", "docker"},
+	"corosync":     {"virtualbox", "docker"},
+}
+
+// Targets every lab workflow must call.
+var requiredTargets = []string{"lab-up", "scenarios", "lab-down"}
+
+func workflowRepoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("repository root not found from %s: %v", root, err)
+	}
+	return root
+}
+
+func workflowPath(root, file string) string {
+	return filepath.Join(root, ".github", "workflows", file)
+}
+
+// TestWorkflowsActionlint lints every workflow with actionlint (shellcheck
+// on the run: scripts too when the shellcheck binary is on PATH).
+func TestWorkflowsActionlint(t *testing.T) {
+	root := workflowRepoRoot(t)
+	files, err := filepath.Glob(filepath.Join(root, ".github", "workflows", "*.y*ml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range workflowSpecs {
+		if !slices.Contains(files, workflowPath(root, s.file)) {
+			t.Errorf("workflow %s is missing", s.file)
+		}
+	}
+	shellcheck, _ := exec.LookPath("shellcheck")
+	if shellcheck == "" {
+		t.Log("shellcheck not on PATH: run: scripts are not shellchecked")
+	}
+	// The project (and so .github/actionlint.yaml, which declares the
+	// self-hosted runner's label) is given, not found by looking for .git.
+	project, err := actionlint.NewProject(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			var out bytes.Buffer
+			l, err := actionlint.NewLinter(&out, &actionlint.LinterOptions{
+				Color:      actionlint.ColorOptionKindNever,
+				Shellcheck: shellcheck,
+				WorkingDir: root,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs, err := l.LintFile(f, project)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range errs {
+				t.Errorf("actionlint: %s", e.Error())
+			}
+			if len(errs) > 0 {
+				t.Logf("actionlint's report:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// parseWorkflow parses a workflow with actionlint's parser.
+func parseWorkflow(t *testing.T, path string) *actionlint.Workflow {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, errs := actionlint.Parse(src)
+	for _, e := range errs {
+		t.Errorf("%s: %s", filepath.Base(path), e.Error())
+	}
+	if wf == nil {
+		t.FailNow()
+	}
+	return wf
+}
+
+type runStep struct {
+	job  *actionlint.Job
+	step *actionlint.Step
+	run  string
+}
+
+func (r runStep) String() string {
+	name := ""
+	if r.step.Name != nil {
+		name = r.step.Name.Value
+	}
+	return fmt.Sprintf("job %s, step %q (line %d)", r.job.ID.Value, name, r.step.Pos.Line)
+}
+
+func runSteps(wf *actionlint.Workflow) []runStep {
+	var out []runStep
+	for _, id := range sortedKeys(wf.Jobs) {
+		j := wf.Jobs[id]
+		for _, s := range j.Steps {
+			if r, ok := s.Exec.(*actionlint.ExecRun); ok && r.Run != nil {
+				out = append(out, runStep{job: j, step: s, run: r.Run.Value})
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// commandLines splits a run: script into logical lines (backslash
+// continuations joined), without comment lines.
+func commandLines(script string) []string {
+	var lines []string
+	var cur strings.Builder
+	for _, l := range strings.Split(script, "\n") {
+		if strings.HasSuffix(l, "\\") {
+			cur.WriteString(strings.TrimSuffix(l, "\\") + " ")
+			continue
+		}
+		cur.WriteString(l)
+		line := strings.TrimSpace(cur.String())
+		cur.Reset()
+		if line != "" && !strings.HasPrefix(line, "#") {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+func unquote(s string) string {
+	return strings.Trim(s, `"'`)
+}
+
+type makeCall struct {
+	targets []string
+	vars    []string // NAME=value
+}
+
+// makeCalls finds `make ...` commands (also behind sudo, env or as-root)
+// and returns their targets and variables.
+func makeCalls(line string) []makeCall {
+	var calls []makeCall
+	fields := strings.Fields(line)
+	for i, f := range fields {
+		if f != "make" {
+			continue
+		}
+		var c makeCall
+		for _, a := range fields[i+1:] {
+			if strings.ContainsAny(a, ";&|<>()#") {
+				break
+			}
+			a = unquote(a)
+			switch {
+			case strings.HasPrefix(a, "-"):
+			case strings.Contains(a, "="):
+				c.vars = append(c.vars, a)
+			default:
+				c.targets = append(c.targets, a)
+			}
+		}
+		calls = append(calls, c)
+	}
+	return calls
+}
+
+var makeRuleRe = regexp.MustCompile(`(?m)^([A-Za-z0-9_./%-]+(?:[ \t]+[A-Za-z0-9_./%-]+)*)[ \t]*::?(?:[^=]|$)`)
+
+// makeTargets lists the Makefile's explicit targets.
+func makeTargets(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]bool{}
+	for _, m := range makeRuleRe.FindAllStringSubmatch(string(data), -1) {
+		for _, name := range strings.Fields(m[1]) {
+			if !strings.HasPrefix(name, ".") {
+				targets[name] = true
+			}
+		}
+	}
+	if !targets["lab-up"] {
+		t.Fatalf("Makefile parse found no lab-up target (found %v)", sortedKeys(targets))
+	}
+	return targets
+}
+
+// TestWorkflowsMakeTargets: every make target a workflow calls exists; each
+// lab workflow brings the lab up, runs the scenarios and takes the lab down
+// (always), passing its lab file as CONFIG.
+func TestWorkflowsMakeTargets(t *testing.T) {
+	root := workflowRepoRoot(t)
+	targets := makeTargets(t, root)
+	for _, s := range workflowSpecs {
+		t.Run(s.file, func(t *testing.T) {
+			wf := parseWorkflow(t, workflowPath(root, s.file))
+			called := map[string]bool{}
+			for _, r := range runSteps(wf) {
+				for _, line := range commandLines(r.run) {
+					for _, c := range makeCalls(line) {
+						if len(c.targets) == 0 {
+							t.Errorf("%s: `%s` names no target (the default goal only builds)", r, line)
+						}
+						for _, tg := range c.targets {
+							called[tg] = true
+							if !targets[tg] {
+								t.Errorf("%s: make target %q is not in the Makefile (targets: %s)", r, tg, strings.Join(sortedKeys(targets), " "))
+							}
+						}
+						if !slices.ContainsFunc(c.vars, func(v string) bool { return strings.HasPrefix(v, "CONFIG=") }) {
+							t.Errorf("%s: `%s` does not pass CONFIG=: it would run the checked-in lab.yaml (stack auto)", r, line)
+						}
+					}
+				}
+			}
+			for _, tg := range requiredTargets {
+				if !called[tg] {
+					t.Errorf("the workflow never runs `make %s`", tg)
+				}
+			}
+			// The last lab-down runs whatever happened before it.
+			var last *runStep
+			for _, r := range runSteps(wf) {
+				for _, line := range commandLines(r.run) {
+					for _, c := range makeCalls(line) {
+						if slices.Contains(c.targets, "lab-down") {
+							last = &r
+						}
+					}
+				}
+			}
+			if last != nil && (last.step.If == nil || !strings.Contains(last.step.If.Value, "always()")) {
+				t.Errorf("%s: the final make lab-down must have `if: always()`", last)
+			}
+		})
+	}
+}
+
+var scriptRe = regexp.MustCompile(`^(?:\./)?(?:\.ci|images|scripts)/[A-Za-z0-9_.-]+$|^\./[A-Za-z0-9_./-]+$`)
+
+// TestWorkflowsScripts: every repository script a workflow runs exists and
+// is executable.
+func TestWorkflowsScripts(t *testing.T) {
+	root := workflowRepoRoot(t)
+	for _, s := range workflowSpecs {
+		t.Run(s.file, func(t *testing.T) {
+			wf := parseWorkflow(t, workflowPath(root, s.file))
+			n := 0
+			for _, r := range runSteps(wf) {
+				for _, line := range commandLines(r.run) {
+					for _, f := range strings.Fields(line) {
+						p := unquote(f)
+						if !scriptRe.MatchString(p) {
+							continue
+						}
+						n++
+						st, err := os.Stat(filepath.Join(root, filepath.FromSlash(p)))
+						switch {
+						case err != nil:
+							t.Errorf("%s: script %s: %v", r, p, err)
+						case !st.Mode().IsRegular():
+							t.Errorf("%s: script %s is not a regular file", r, p)
+						case st.Mode().Perm()&0o111 == 0:
+							t.Errorf("%s: script %s is not executable (%v): git update-index --chmod=+x %s", r, p, st.Mode().Perm(), p)
+						}
+					}
+				}
+			}
+			if n == 0 {
+				t.Errorf("found no repository script in the workflow's run: steps (expected .ci/deps)")
+			}
+		})
+	}
+}
+
+// TestWorkflowsStacks: the stacks a workflow runs are halab stacks (not
+// auto) that run on its provider, and the lab file its `labfile` step writes
+// (the step's script, run here with bash on a copy of lab.yaml) is accepted
+// by halab with that provider and stack.
+func TestWorkflowsStacks(t *testing.T) {
+	root := workflowRepoRoot(t)
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not found")
+	}
+	labYAML, err := os.ReadFile(filepath.Join(root, lab.DefaultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range workflowSpecs {
+		t.Run(s.file, func(t *testing.T) {
+			wf := parseWorkflow(t, workflowPath(root, s.file))
+			var job *actionlint.Job
+			var step *actionlint.Step
+			for _, id := range sortedKeys(wf.Jobs) {
+				for _, st := range wf.Jobs[id].Steps {
+					if st.ID != nil && st.ID.Value == "labfile" {
+						job, step = wf.Jobs[id], st
+					}
+				}
+			}
+			if step == nil {
+				t.Fatal("no step with `id: labfile` (the step that writes the job's lab file)")
+			}
+			run, ok := step.Exec.(*actionlint.ExecRun)
+			if !ok || run.Run == nil {
+				t.Fatal("the labfile step has no run: script")
+			}
+
+			// The stacks: the matrix's, or the step's literal STACK.
+			var stacks []string
+			if job.Strategy != nil && job.Strategy.Matrix != nil {
+				if row, ok := job.Strategy.Matrix.Rows["stack"]; ok {
+					for _, v := range row.Values {
+						str, ok := v.(*actionlint.RawYAMLString)
+						if !ok {
+							t.Errorf("matrix.stack value %s is not a string", v.String())
+							continue
+						}
+						stacks = append(stacks, str.Value)
+					}
+				}
+			}
+			if len(stacks) == 0 {
+				if step.Env != nil && step.Env.Vars["stack"] != nil {
+					stacks = []string{step.Env.Vars["stack"].Value.Value}
+				}
+			}
+			if !slices.Equal(sortedCopy(stacks), sortedCopy(s.stacks)) {
+				t.Errorf("stacks %v, want %v", stacks, s.stacks)
+			}
+			for _, st := range stacks {
+				if !slices.Contains(lab.Stacks, st) || st == "auto" {
+					t.Errorf("stack %q is not one halab provisions (use one of %v, not auto: a job runs one stack)", st, lab.Stacks)
+					continue
+				}
+				if !slices.Contains(stackProviders[st], s.provider) {
+					t.Errorf("stack %q does not run on the %s provider (runs on %v)", st, s.provider, stackProviders[st])
+				}
+			}
+
+			// Run the step as GitHub would (bash -eo pipefail) for each stack.
+			for _, st := range stacks {
+				dir := t.TempDir()
+				if err := os.WriteFile(filepath.Join(dir, lab.DefaultFile), labYAML, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				env := os.Environ()
+				env, labFile := addEnv(t, env, wf.Env, st, "")
+				env, labFile = addEnv(t, env, job.Env, st, labFile)
+				env, labFile = addEnv(t, env, step.Env, st, labFile)
+				if labFile == "" {
+					t.Fatal("HALAB_LAB (the lab file the steps pass as CONFIG) is not set in the workflow's env")
+				}
+				script := filepath.Join(t.TempDir(), "step.sh")
+				if err := os.WriteFile(script, []byte(run.Run.Value), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", script)
+				cmd.Dir, cmd.Env = dir, env
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("stack %s: the labfile step fails: %v\n%s", st, err, out)
+					continue
+				}
+				if filepath.Dir(filepath.Clean(labFile)) != "." {
+					t.Errorf("HALAB_LAB %q: the lab file must sit beside lab.yaml (relative paths in it are resolved against its directory)", labFile)
+				}
+				cfg, err := lab.Load(filepath.Join(dir, labFile))
+				if err != nil {
+					t.Errorf("stack %s: halab rejects the generated lab file: %v", st, err)
+					continue
+				}
+				if cfg.Stack != st || cfg.Provider != s.provider {
+					t.Errorf("generated lab file has provider %q stack %q, want %q %q", cfg.Provider, cfg.Stack, s.provider, st)
+				}
+			}
+		})
+	}
+}
+
+// addEnv adds a workflow/job/step env block, with ${{ matrix.stack }} set
+// to stack; any other expression cannot be evaluated here and fails the test.
+func addEnv(t *testing.T, env []string, e *actionlint.Env, stack, labFile string) ([]string, string) {
+	t.Helper()
+	if e == nil {
+		return env, labFile
+	}
+	if e.Expression != nil {
+		t.Fatalf("env: %s is an expression; the test cannot evaluate it", e.Expression.Value)
+	}
+	for _, k := range sortedKeys(e.Vars) {
+		v := e.Vars[k]
+		val := regexp.MustCompile(`\$\{\{\s*matrix\.stack\s*\}\}`).ReplaceAllString(v.Value.Value, stack)
+		if strings.Contains(val, "${{") {
+			t.Fatalf("env %s: %q: only ${{ matrix.stack }} can be evaluated here", v.Name.Value, v.Value.Value)
+		}
+		env = append(env, v.Name.Value+"="+val)
+		if v.Name.Value == "HALAB_LAB" {
+			labFile = val
+		}
+	}
+	return env, labFile
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+var pinnedRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@v[0-9]+$`)
+
+// TestWorkflowsHygiene: actions pinned to a major version, read-only
+// token, a job timeout, and reports uploaded whatever happened.
+func TestWorkflowsHygiene(t *testing.T) {
+	root := workflowRepoRoot(t)
+	for _, s := range workflowSpecs {
+		t.Run(s.file, func(t *testing.T) {
+			wf := parseWorkflow(t, workflowPath(root, s.file))
+			if wf.Permissions == nil || wf.Permissions.Scopes["contents"] == nil || wf.Permissions.Scopes["contents"].Value.Value != "read" || len(wf.Permissions.Scopes) != 1 {
+				t.Errorf("permissions: want exactly `contents: read`")
+			}
+			if wf.Concurrency == nil {
+				t.Errorf("no concurrency: two runs could bring up two labs with the same names")
+			}
+			uploads := 0
+			for _, id := range sortedKeys(wf.Jobs) {
+				j := wf.Jobs[id]
+				if j.TimeoutMinutes == nil {
+					t.Errorf("job %s: no timeout-minutes", id)
+				}
+				for _, st := range j.Steps {
+					a, ok := st.Exec.(*actionlint.ExecAction)
+					if !ok {
+						continue
+					}
+					if !pinnedRe.MatchString(a.Uses.Value) {
+						t.Errorf("job %s: uses %q: pin a major version (owner/repo@vN)", id, a.Uses.Value)
+					}
+					if strings.HasPrefix(a.Uses.Value, "actions/upload-artifact@") {
+						uploads++
+						if st.If == nil || !strings.Contains(st.If.Value, "always()") {
+							t.Errorf("job %s: upload-artifact needs `if: always()`: reports matter most when a scenario fails", id)
+						}
+					}
+				}
+			}
+			if uploads == 0 {
+				t.Errorf("no actions/upload-artifact step: the junit report and artifacts would be lost")
+			}
+		})
+	}
+}

@@ -1,0 +1,277 @@
+package harness
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"halab/lab"
+)
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Live captures from a corosync lab (Pacemaker 2.1.5).
+func TestParseCrmMonHealthy(t *testing.T) {
+	m, err := ParseCrmMon(readTestdata(t, "crm_mon-2.1-healthy.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Online(); !slices.Equal(got, []string{"node1", "node2"}) {
+		t.Errorf("online = %v", got)
+	}
+	if m.DC == "" {
+		t.Error("no DC")
+	}
+	if len(m.Resources) != 2 {
+		t.Fatalf("resources = %+v, want the group's two", m.Resources)
+	}
+	for _, id := range []string{"FAILOVER-IP", "STRATOS"} {
+		r, ok := m.Resource(id)
+		if !ok || !r.Active || r.Failed || r.Role != "Started" || len(r.Nodes) != 1 {
+			t.Errorf("%s = %+v, %v", id, r, ok)
+		}
+	}
+	if len(m.FailCounts) != 0 {
+		t.Errorf("fail counts = %v, want none", m.FailCounts)
+	}
+}
+
+func TestParseCrmMonFailCount(t *testing.T) {
+	m, err := ParseCrmMon(readTestdata(t, "crm_mon-2.1-failcount.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.FailCounts["STRATOS@node2"]; got != 1 {
+		t.Errorf("fail count STRATOS@node2 = %d, want 1 (all: %v)", got, m.FailCounts)
+	}
+}
+
+// Pacemaker 1.1's `crm_mon -X` (precise): other root, same elements.
+func TestParseCrmMon11(t *testing.T) {
+	x := `<?xml version="1.0"?>
+<crm_mon version="1.1.6">
+  <summary><current_dc present="true" name="node1" id="node1"/></summary>
+  <nodes>
+    <node name="node1" id="a" online="true" standby="false" unclean="false"/>
+    <node name="node2" id="b" online="false" standby="false" unclean="true"/>
+  </nodes>
+  <resources>
+    <group id="G" number_resources="2">
+      <resource id="FAILOVER-IP" resource_agent="ocf::heartbeat:IPaddr" role="Started" active="true" failed="false"><node name="node1" id="a"/></resource>
+      <resource id="STRATOS" resource_agent="lsb:stratos" role="Stopped" active="false" failed="true"/>
+    </group>
+  </resources>
+</crm_mon>`
+	m, err := ParseCrmMon([]byte(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Online(), []string{"node1"}) || m.DC != "node1" || !m.Nodes[1].Unclean {
+		t.Errorf("nodes = %+v dc %q", m.Nodes, m.DC)
+	}
+	if r, _ := m.Resource("STRATOS"); !r.Failed || r.Active {
+		t.Errorf("STRATOS = %+v", r)
+	}
+}
+
+func TestParseCrmMonGarbage(t *testing.T) {
+	if _, err := ParseCrmMon([]byte("Could not connect to the CIB")); err == nil {
+		t.Error("no error for non-XML")
+	}
+}
+
+func auditOf(t *testing.T, stack string, outs map[string]string) *Audit {
+	t.Helper()
+	a := &Audit{Stack: stack}
+	for _, n := range []string{"node1", "node2"} {
+		out, ok := outs[n]
+		if !ok {
+			a.Nodes = append(a.Nodes, NodeAudit{Node: n, Err: "connection refused"})
+			continue
+		}
+		na, err := ParseAudit(n, stack, []byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Nodes = append(a.Nodes, na)
+	}
+	return a
+}
+
+func TestAuditHealthyPacemaker(t *testing.T) {
+	x := string(readTestdata(t, "crm_mon-2.1-healthy.xml"))
+	m, _ := ParseCrmMon([]byte(x))
+	r, _ := m.Resource("STRATOS")
+	owner, other := r.Nodes[0], "node1"
+	if owner == "node1" {
+		other = "node2"
+	}
+	a := auditOf(t, "corosync", map[string]string{
+		owner: "vip yes\nservice 0\n--- crm_mon\n" + x,
+		other: "vip no\nservice 3\n--- crm_mon\n" + x,
+	})
+	if p := a.Problems(); len(p) != 0 {
+		t.Errorf("problems in a healthy cluster: %v", p)
+	}
+	if !slices.Equal(a.VIPHolders(), []string{owner}) || !slices.Equal(a.ServiceOn(), []string{owner}) {
+		t.Errorf("holders %v service %v", a.VIPHolders(), a.ServiceOn())
+	}
+}
+
+func TestAuditProblems(t *testing.T) {
+	hb := func(vip, svc string, members ...string) string {
+		s := "vip " + vip + "\nservice " + svc + "\n"
+		for _, m := range members {
+			s += "member " + m + "\n"
+		}
+		return s
+	}
+	cases := []struct {
+		name string
+		outs map[string]string
+		want []string // substrings, one per expected problem
+	}{
+		{"healthy heartbeat v1", map[string]string{
+			"node1": hb("yes", "0", "node1 active", "node2 active"),
+			"node2": hb("no", "3", "node1 active", "node2 active"),
+		}, nil},
+		{"split brain", map[string]string{
+			"node1": hb("yes", "0", "node1 active", "node2 dead"),
+			"node2": hb("yes", "0", "node1 dead", "node2 active"),
+		}, []string{"membership differs", "the VIP is on 2 nodes"}},
+		{"service elsewhere", map[string]string{
+			"node1": hb("yes", "3", "node1 active", "node2 active"),
+			"node2": hb("no", "0", "node1 active", "node2 active"),
+		}, []string{"the VIP is on [node1] but the service runs on [node2]"}},
+		{"no VIP", map[string]string{
+			"node1": hb("no", "3", "node1 active", "node2 active"),
+			"node2": hb("no", "3", "node1 active", "node2 active"),
+		}, []string{"the VIP is on 0 nodes"}},
+		{"daemon down and unreachable", map[string]string{
+			"node1": "vip yes\nservice 0\ndaemon down\n",
+		}, []string{"node1: the cluster daemon does not answer", "node2: unreachable"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := auditOf(t, "heartbeat-v1", c.outs).Problems()
+			if len(p) != len(c.want) {
+				t.Fatalf("problems = %q, want %d matching %q", p, len(c.want), c.want)
+			}
+			for i, w := range c.want {
+				if !strings.Contains(p[i], w) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, p[i], w)
+				}
+			}
+		})
+	}
+}
+
+func TestAuditPacemakerViewDisagrees(t *testing.T) {
+	x := string(readTestdata(t, "crm_mon-2.1-healthy.xml"))
+	m, _ := ParseCrmMon([]byte(x))
+	r, _ := m.Resource("STRATOS")
+	crmOwner := r.Nodes[0]
+	other := "node1"
+	if crmOwner == "node1" {
+		other = "node2"
+	}
+	// Ground truth: the VIP and service are on the node crm_mon does not
+	// say: the audit must catch the disagreement.
+	a := auditOf(t, "corosync", map[string]string{
+		crmOwner: "vip no\nservice 3\n--- crm_mon\n" + x,
+		other:    "vip yes\nservice 0\n--- crm_mon\n" + x,
+	})
+	p := strings.Join(a.Problems(), "\n")
+	if !strings.Contains(p, "sees FAILOVER-IP on ["+crmOwner+"], but the VIP is on ["+other+"]") {
+		t.Errorf("problems = %s", p)
+	}
+	failed := strings.Replace(x, `id="STRATOS" resource_agent="lsb:stratos" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="false"`,
+		`id="STRATOS" resource_agent="lsb:stratos" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="true"`, 1)
+	if failed == x {
+		t.Fatal("fixture changed: cannot mark STRATOS failed")
+	}
+	a = auditOf(t, "corosync", map[string]string{
+		crmOwner: "vip yes\nservice 0\n--- crm_mon\n" + failed,
+		other:    "vip no\nservice 3\n--- crm_mon\n" + x,
+	})
+	if p := strings.Join(a.Problems(), "\n"); !strings.Contains(p, crmOwner+" sees STRATOS failed") {
+		t.Errorf("problems = %s", p)
+	}
+}
+
+// The scripts the harness runs on nodes parse in POSIX sh (dash) and in
+// bash: a syntax error would only show on a live node.
+func TestScriptsParse(t *testing.T) {
+	scripts := map[string]string{
+		"partition": partitionScript, "heal": healScript, "audit": auditScript, "kill-daemon": killDaemonScript,
+		"stop-corosync": StopMessagingScript("corosync"), "stop-heartbeat": StopMessagingScript("heartbeat-v1"),
+	}
+	for _, a := range artifactCommands {
+		scripts["artifact "+a.File] = a.Script
+	}
+	for _, shell := range []string{"dash", "bash"} {
+		if _, err := exec.LookPath(shell); err != nil {
+			continue
+		}
+		for name, s := range scripts {
+			cmd := exec.Command(shell, "-n")
+			cmd.Stdin = strings.NewReader(s)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s: %s -n: %v\n%s", name, shell, err, out)
+			}
+		}
+	}
+}
+
+// Only the harness's own chain is touched: partition adds jumps to it and
+// heal removes exactly those, never flushing INPUT or OUTPUT.
+func TestPartitionTouchesOnlyItsChain(t *testing.T) {
+	for _, s := range []string{partitionScript, healScript} {
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.Contains(l, "iptables ") {
+				continue
+			}
+			if strings.Contains(l, "-F INPUT") || strings.Contains(l, "-F OUTPUT") || strings.Contains(l, "-P ") ||
+				(strings.Contains(l, "-F") && !strings.Contains(l, PartitionChain)) {
+				t.Errorf("rule outside %s: %s", PartitionChain, l)
+			}
+		}
+	}
+	if !strings.Contains(partitionScript, "-p udp") {
+		t.Error("the partition should drop only the cluster's UDP")
+	}
+}
+
+func TestPartitionArgs(t *testing.T) {
+	cfg := lab.Defaults()
+	c := &Cluster{Lab: &lab.Lab{Cfg: &cfg}}
+	got := c.partitionArgs("node1")
+	if !slices.Equal(got, []string{cfg.VIP.NIC, cfg.Nodes[1].IP}) {
+		t.Errorf("args = %v", got)
+	}
+	if err := c.Inject(t.Context(), "explode", "node1"); !lab.IsConfigError(err) || !strings.Contains(err.Error(), "unknown fault") {
+		t.Errorf("unknown fault: %v", err)
+	}
+	if err := c.Inject(t.Context(), PowerOff, "node9"); !lab.IsConfigError(err) || !strings.Contains(err.Error(), `"node9"`) {
+		t.Errorf("unknown node: %v", err)
+	}
+}
+
+// Artifacts never read a secret file (and are redacted anyway).
+func TestArtifactsReadNoSecretFile(t *testing.T) {
+	for _, a := range artifactCommands {
+		if strings.Contains(a.Script, "authkey") {
+			t.Errorf("%s reads a secret file: %s", a.File, a.Script)
+		}
+	}
+}

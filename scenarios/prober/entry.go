@@ -1,0 +1,49 @@
+package prober
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Results of a scenario, as Entry.Result.
+const (
+	Passed          = "passed"
+	Failed          = "failed"
+	KnownLimitation = "known-limitation"
+)
+
+// Entry is what a fault scenario reports: the Ginkgo report entry named
+// EntryName, read back by the suite's summary table and by `halab bench`
+// from the JSON report (its value's AsJSON).
+type Entry struct {
+	Scenario  string        `json:"scenario"`
+	Stack     string        `json:"stack"`
+	Result    string        `json:"result"`
+	Outage    time.Duration `json:"outage_ns"`
+	Bound     time.Duration `json:"bound_ns"`
+	Owners    []string      `json:"owners"`
+	DualOwner bool          `json:"dual_owner"`
+	Note      string        `json:"note,omitempty"`
+}
+
+// EntryName names the report entries that carry an Entry.
+const EntryName = "outage"
+
+// NewEntry fills an Entry from a prober report.
+func NewEntry(scenario, stack string, bound time.Duration, r Report) Entry {
+	return Entry{Scenario: scenario, Stack: stack, Result: Passed, Outage: r.LongestOutage, Bound: bound,
+		Owners: r.Owners, DualOwner: r.DualOwner}
+}
+
+func (e Entry) String() string {
+	s := fmt.Sprintf("%s on %s: %s, outage %s (bound %s), owners %s", e.Scenario, e.Stack, e.Result,
+		roundDur(e.Outage), roundDur(e.Bound), strings.Join(e.Owners, " -> "))
+	if e.DualOwner {
+		s += ", two owners answered"
+	}
+	if e.Note != "" {
+		s += "; " + e.Note
+	}
+	return s
+}
