@@ -6,30 +6,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"halab/scenarios/prober"
 )
-
-// outageEntry is what a fault spec reports as the "outage" entry (JSON of
-// scenarios/prober.Outage); only the fields the bench reads.
-type outageEntry struct {
-	Scenario string        `json:"Scenario"`
-	Stack    string        `json:"Stack"`
-	Outage   time.Duration `json:"Outage"`
-	Bound    time.Duration `json:"Bound"`
-}
-
-// legacyOutage parses the older text entry "power-off outage":
-// "8.02s (bound 16.6s, stack corosync)".
-var legacyOutage = regexp.MustCompile(`^(\S+) \(bound (\S+), stack (\S+)\)`)
 
 // suiteRun is one Ginkgo run of the scenario suite.
 type suiteRun struct {
 	took             time.Duration
 	passed, failed   int
-	outages          []outageEntry
+	skipped          int
+	outages          []prober.Entry
 	err              error
 	failureSummaries []string
 }
@@ -65,6 +55,8 @@ func (b *bench) ginkgo(ctx context.Context, name, cfg, labelFilter string) (suit
 			switch {
 			case s.State == types.SpecStatePassed:
 				r.passed++
+			case s.State == types.SpecStateSkipped:
+				r.skipped++
 			case s.State.Is(types.SpecStateFailureStates):
 				r.failed++
 				r.failureSummaries = append(r.failureSummaries, s.LeafNodeText+": "+s.Failure.Message)
@@ -75,28 +67,17 @@ func (b *bench) ginkgo(ctx context.Context, name, cfg, labelFilter string) (suit
 	return r, nil
 }
 
-func outagesOf(s types.SpecReport) []outageEntry {
-	var out []outageEntry
+// outagesOf reads the scenario entries (prober.Entry, as JSON) a spec
+// reported; those without a bound (the baseline) measure no failover.
+func outagesOf(s types.SpecReport) []prober.Entry {
+	var out []prober.Entry
 	for _, e := range s.ReportEntries {
-		switch e.Name {
-		case "outage":
-			var o outageEntry
-			if err := json.Unmarshal([]byte(e.Value.AsJSON), &o); err == nil && o.Bound > 0 {
-				if o.Scenario == "" {
-					o.Scenario = s.LeafNodeText
-				}
-				out = append(out, o)
-			}
-		case "power-off outage":
-			m := legacyOutage.FindStringSubmatch(e.Value.String())
-			if m == nil {
-				continue
-			}
-			o, err1 := time.ParseDuration(m[1])
-			bd, err2 := time.ParseDuration(m[2])
-			if err1 == nil && err2 == nil {
-				out = append(out, outageEntry{Scenario: "power-off", Stack: m[3], Outage: o, Bound: bd})
-			}
+		if e.Name != prober.EntryName {
+			continue
+		}
+		var o prober.Entry
+		if err := json.Unmarshal([]byte(e.Value.AsJSON), &o); err == nil && o.Bound > 0 {
+			out = append(out, o)
 		}
 	}
 	return out
@@ -133,6 +114,9 @@ func (b *bench) failoverFigure(ctx context.Context) error {
 					b.say("    spec failed: %v", r.failureSummaries)
 				}
 				for _, o := range r.outages {
+					if o.Scenario != "power-off" {
+						continue
+					}
 					out.add(o.Outage.Seconds())
 					ratio.add(float64(o.Outage) / float64(o.Bound))
 					bound = o.Bound
@@ -165,7 +149,7 @@ func (b *bench) suiteFigure(ctx context.Context) error {
 		}
 		s := newSeries("suite-"+stack, fmt.Sprintf("full scenario suite, %s, %s timings (wall)", stack, b.l.Cfg.Timings.Profile), "s")
 		s.setTargetAll("< 600 s", 600)
-		passed, failed := 0, 0
+		passed, failed, skipped := 0, 0, 0
 		for i := range b.o.suiteReps {
 			b.say("suite %s %d/%d", stack, i+1, b.o.suiteReps)
 			r, err := b.ginkgo(ctx, "suite-"+stack, cfg, "")
@@ -173,10 +157,13 @@ func (b *bench) suiteFigure(ctx context.Context) error {
 				return err
 			}
 			s.add(r.took.Seconds())
-			passed, failed = passed+r.passed, failed+r.failed
-			b.say("    %s: %d passed, %d failed", r.took.Round(time.Second), r.passed, r.failed)
+			passed, failed, skipped = passed+r.passed, failed+r.failed, skipped+r.skipped
+			b.say("    %s: %d passed, %d failed, %d skipped", r.took.Round(time.Second), r.passed, r.failed, r.skipped)
+			for _, f := range r.failureSummaries {
+				b.say("    failed: %s", strings.SplitN(f, "\n", 2)[0])
+			}
 		}
-		s.Note = fmt.Sprintf("%d specs passed, %d failed", passed, failed)
+		s.Note = fmt.Sprintf("%d specs passed, %d failed, %d skipped", passed, failed, skipped)
 		b.report.add(s)
 		if err := b.write(); err != nil {
 			return err
