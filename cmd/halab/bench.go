@@ -103,6 +103,8 @@ type bench struct {
 	report  benchReport
 	// upRetries counts ups that failed and were retried.
 	upRetries int
+	// derived are the lab files written per timing profile, removed at the end.
+	derived []string
 }
 
 func newBench(l *lab.Lab, configPath string, o benchOpts) (*bench, error) {
@@ -173,16 +175,22 @@ func (b *bench) run(ctx context.Context) error {
 		{"suite", b.suiteFigure},
 		{"up-scratch", b.scratchFigure},
 	}
+	defer func() {
+		for _, p := range b.derived {
+			os.Remove(p)
+		}
+	}()
 	var errs []error
-	broken := false
+	// Without the lab figure, nothing has brought the lab up yet.
+	broken := !b.want("lab")
 	for _, s := range steps {
 		if !b.want(s.fig) {
 			continue
 		}
 		if broken && s.fig != "up-scratch" {
-			// The figure before failed half way: bring the lab back (not
-			// timed) so that this one measures its own thing.
-			b.say("bringing the lab back after a failure (not timed)")
+			// The figure before failed half way, or none ran: bring the lab
+			// up (not timed) so that this one measures its own thing.
+			b.say("halab up and provision (not timed)")
 			if _, err := b.up(ctx); err == nil {
 				err = b.halab(ctx, "provision", nil)
 			}
@@ -432,6 +440,9 @@ func (b *bench) profileConfig(profile string) (string, error) {
 	p := filepath.Join(filepath.Dir(b.config), "."+strings.TrimSuffix(filepath.Base(b.config), filepath.Ext(b.config))+"."+profile+".yaml")
 	if err := os.WriteFile(p, out, 0o644); err != nil {
 		return "", err
+	}
+	if !slices.Contains(b.derived, p) {
+		b.derived = append(b.derived, p)
 	}
 	return p, nil
 }
