@@ -103,6 +103,8 @@ type bench struct {
 	report  benchReport
 	// upRetries counts ups that failed and were retried.
 	upRetries int
+	// logSeq numbers the log files in the order the commands ran.
+	logSeq int
 	// derived are the lab files written per timing profile, removed at the end.
 	derived []string
 }
@@ -240,13 +242,11 @@ func (b *bench) timed(ctx context.Context, logName string, env []string, config 
 	return b.runLogged(ctx, logName, env, b.self, append([]string{"-c", config}, args...)...)
 }
 
-var logSeq int
-
 // runLogged runs a command with its output in logs/NN-name.log and
 // returns its wall time.
 func (b *bench) runLogged(ctx context.Context, logName string, env []string, argv0 string, args ...string) (time.Duration, error) {
-	logSeq++
-	logPath := filepath.Join(b.out, "logs", fmt.Sprintf("%03d-%s.log", logSeq, logName))
+	b.logSeq++
+	logPath := filepath.Join(b.out, "logs", fmt.Sprintf("%03d-%s.log", b.logSeq, logName))
 	f, err := os.Create(logPath)
 	if err != nil {
 		return 0, err

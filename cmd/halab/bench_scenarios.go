@@ -27,7 +27,7 @@ type suiteRun struct {
 // ginkgo runs the scenario suite against cfg through the Ginkgo CLI, as
 // `make scenarios` does, and reads its JSON report.
 func (b *bench) ginkgo(ctx context.Context, name, cfg, labelFilter string) (suiteRun, error) {
-	report := filepath.Join(b.out, "logs", fmt.Sprintf("%03d-%s.json", logSeq+1, name))
+	report := filepath.Join(b.out, "logs", fmt.Sprintf("%03d-%s.json", b.logSeq+1, name))
 	args := []string{"run", "github.com/onsi/ginkgo/v2/ginkgo", "-v", "--json-report=" + report}
 	if labelFilter != "" {
 		args = append(args, "--label-filter="+labelFilter)
