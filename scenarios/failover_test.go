@@ -106,6 +106,29 @@ func (e *env) report(scenario string, bound time.Duration, result, note string) 
 	return rep, entry
 }
 
+// move is the shape of every scenario where the owner goes away: from a
+// stable cluster, inject the fault into the owner and check that the peer
+// serves the VIP within the bound (plus slack to wait), with one owner
+// change, no two owners, and the VIP and the service on the peer alone.
+func (e *env) move(ctx context.Context, kind, scenario string, slack time.Duration) (owner, survivor string, rep prober.Report) {
+	owner = e.stable(ctx)
+	survivor = e.c.Peer(owner)
+	bound := e.bound()
+	e.probe(ctx)
+	e.inject(ctx, kind, owner)
+	By("waiting for " + survivor + " to serve the VIP")
+	e.servedBy(ctx, survivor, bound+slack)
+	rep, _ = e.report(scenario, bound, prober.Passed, "")
+	ExpectWithOffset(1, rep.Recovered).To(BeTrue(), rep.String())
+	ExpectWithOffset(1, rep.DualOwner).To(BeFalse(), rep.String())
+	ExpectWithOffset(1, rep.Owners).To(Equal([]string{owner, survivor}), rep.String())
+	ExpectWithOffset(1, rep.LongestOutage).To(BeNumerically("<=", bound), "outage beyond the bound: "+rep.String())
+	a := e.c.Audit(ctx)
+	ExpectWithOffset(1, a.VIPHolders()).To(Equal([]string{survivor}), a.String())
+	ExpectWithOffset(1, a.ServiceOn()).To(Equal([]string{survivor}), a.String())
+	return owner, survivor, rep
+}
+
 var _ = Describe("failover", Serial, func() {
 	It("baseline: the VIP serves from one node, the other is ready", Label("baseline"), func(ctx SpecContext) {
 		owner := E.stable(ctx)
@@ -126,22 +149,7 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(4*time.Minute))
 
 	It("hard power-off of the owner: the VIP moves within the bound, the node rejoins", Label("node", "power-off"), func(ctx SpecContext) {
-		owner := E.stable(ctx)
-		survivor := E.c.Peer(owner)
-		bound := E.bound()
-		E.probe(ctx)
-		E.inject(ctx, harness.PowerOff, owner)
-
-		By("waiting for " + survivor + " to serve the VIP")
-		E.servedBy(ctx, survivor, bound+30*time.Second)
-		rep, _ := E.report("power-off", bound, prober.Passed, "")
-		Expect(rep.Recovered).To(BeTrue(), rep.String())
-		Expect(rep.DualOwner).To(BeFalse(), rep.String())
-		Expect(rep.Owners).To(Equal([]string{owner, survivor}), rep.String())
-		Expect(rep.LongestOutage).To(BeNumerically("<=", bound), "outage beyond the bound: "+rep.String())
-		a := E.c.Audit(ctx)
-		Expect(a.VIPHolders()).To(Equal([]string{survivor}), a.String())
-		Expect(a.ServiceOn()).To(Equal([]string{survivor}), a.String())
+		owner, survivor, _ := E.move(ctx, harness.PowerOff, "power-off", 30*time.Second)
 
 		By("powering " + owner + " back on: it rejoins")
 		Expect(E.c.Inject(ctx, harness.PowerOn, owner)).To(Succeed())
@@ -157,35 +165,14 @@ var _ = Describe("failover", Serial, func() {
 		if !E.c.Pacemaker() {
 			Skip("standby needs a resource manager: stack " + E.stack + " has none")
 		}
-		owner := E.stable(ctx)
-		survivor := E.c.Peer(owner)
-		bound := E.bound()
-		E.probe(ctx)
-		E.inject(ctx, harness.Standby, owner)
-		E.servedBy(ctx, survivor, bound+30*time.Second)
-		rep, _ := E.report("standby", bound, prober.Passed, "")
-		Expect(rep.Owners).To(Equal([]string{owner, survivor}), rep.String())
-		Expect(rep.DualOwner).To(BeFalse(), rep.String())
-		Expect(rep.LongestOutage).To(BeNumerically("<=", bound), rep.String())
+		_, survivor, _ := E.move(ctx, harness.Standby, "standby", 30*time.Second)
 		a := E.c.Audit(ctx)
 		Expect(a.Problems()).To(BeEmpty(), a.String())
 		Expect(a.VIPHolders()).To(Equal([]string{survivor}))
 	}, SpecTimeout(10*time.Minute))
 
 	It("stopping the messaging layer on the owner: the VIP moves without an outage beyond the bound", Label("graceful", "daemon"), func(ctx SpecContext) {
-		owner := E.stable(ctx)
-		survivor := E.c.Peer(owner)
-		bound := E.bound()
-		E.probe(ctx)
-		E.inject(ctx, harness.StopMessaging, owner)
-		E.servedBy(ctx, survivor, bound+60*time.Second)
-		rep, _ := E.report("stop-messaging", bound, prober.Passed, "")
-		Expect(rep.Owners).To(Equal([]string{owner, survivor}), rep.String())
-		Expect(rep.DualOwner).To(BeFalse(), rep.String())
-		Expect(rep.LongestOutage).To(BeNumerically("<=", bound), rep.String())
-		a := E.c.Audit(ctx)
-		Expect(a.VIPHolders()).To(Equal([]string{survivor}), a.String())
-		Expect(a.ServiceOn()).To(Equal([]string{survivor}), a.String())
+		E.move(ctx, harness.StopMessaging, "stop-messaging", 60*time.Second)
 	}, SpecTimeout(10*time.Minute))
 
 	It("SIGKILL of the service on the owner: the monitor restarts it, fail count +1", Label("service", "needs-monitor"), func(ctx SpecContext) {
@@ -296,17 +283,9 @@ var _ = Describe("failover", Serial, func() {
 		if n < 1 {
 			Skip("-repeat=0")
 		}
-		bound := E.bound()
 		var outages []time.Duration
 		for i := 1; i <= n; i++ {
-			owner := E.stable(ctx)
-			survivor := E.c.Peer(owner)
-			E.probe(ctx)
-			E.inject(ctx, harness.PowerOff, owner)
-			E.servedBy(ctx, survivor, bound+30*time.Second)
-			rep, _ := E.report(fmt.Sprintf("repeat %d/%d", i, n), bound, prober.Passed, "")
-			Expect(rep.LongestOutage).To(BeNumerically("<=", bound), rep.String())
-			Expect(rep.DualOwner).To(BeFalse(), rep.String())
+			owner, _, rep := E.move(ctx, harness.PowerOff, fmt.Sprintf("repeat %d/%d", i, n), 30*time.Second)
 			outages = append(outages, rep.LongestOutage)
 			Expect(E.c.Inject(ctx, harness.PowerOn, owner)).To(Succeed())
 			E.converged(ctx)

@@ -42,6 +42,21 @@ func buildHalab(t *testing.T) string {
 	return bin
 }
 
+// changePinnedKey rewrites the known_hosts file kh (content orig) so that
+// node's pinned key is another one: what a rebuilt or impostor node looks
+// like.
+func changePinnedKey(kh string, orig []byte, node string) {
+	other := "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg="
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(orig)), "\n") {
+		if strings.HasPrefix(l, node+".") {
+			l = strings.Fields(l)[0] + " " + other
+		}
+		lines = append(lines, l)
+	}
+	os.WriteFile(kh, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+}
+
 // transcript is everything halab printed in TestE2ELab, scanned for the
 // lab's secrets at the end.
 var transcript syncBuffer
@@ -184,16 +199,8 @@ func TestE2ELab(t *testing.T) {
 			t.Errorf("want 2 pinned keys, got %d", n)
 		}
 		// A changed host key stops the run and names the file.
-		other := "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg="
-		var lines []string
-		for _, l := range strings.Split(strings.TrimSpace(string(orig)), "\n") {
-			if strings.HasPrefix(l, "node1.") {
-				l = strings.Fields(l)[0] + " " + other
-			}
-			lines = append(lines, l)
-		}
-		os.WriteFile(kh, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 		defer os.WriteFile(kh, orig, 0o600)
+		changePinnedKey(kh, orig, "node1")
 		r = runHalab(t, bin, "ssh", "node1", "--", "true")
 		if r.code == 0 || !strings.Contains(r.out, "host key changed") || !strings.Contains(r.out, kh) {
 			t.Errorf("changed host key not refused clearly: exit %d: %s", r.code, r.out)

@@ -93,15 +93,7 @@ func TestE2EFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.WriteFile(kh, orig, 0o600)
-		other := "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg="
-		var lines []string
-		for _, l := range strings.Split(strings.TrimSpace(string(orig)), "\n") {
-			if strings.HasPrefix(l, "hard1.") {
-				l = strings.Fields(l)[0] + " " + other
-			}
-			lines = append(lines, l)
-		}
-		os.WriteFile(kh, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+		changePinnedKey(kh, orig, "hard1")
 		r := f.run("provision")
 		f.expectFail(t, r, 1, "node hard1: SSH host key changed", kh)
 	})
