@@ -106,16 +106,24 @@ func (e *env) report(scenario string, bound time.Duration, result, note string) 
 	return rep, entry
 }
 
+// fault starts every scenario that faults the owner: from a stable
+// cluster, with the prober running, the fault is injected into the owner
+// (its heal registered). It returns the owner, its peer and the bound.
+func (e *env) fault(ctx context.Context, kind string) (owner, survivor string, bound time.Duration) {
+	owner = e.stable(ctx)
+	survivor = e.c.Peer(owner)
+	bound = e.bound()
+	e.probe(ctx)
+	e.inject(ctx, kind, owner)
+	return owner, survivor, bound
+}
+
 // move is the shape of every scenario where the owner goes away: from a
 // stable cluster, inject the fault into the owner and check that the peer
 // serves the VIP within the bound (plus slack to wait), with one owner
 // change, no two owners, and the VIP and the service on the peer alone.
 func (e *env) move(ctx context.Context, kind, scenario string, slack time.Duration) (owner, survivor string, rep prober.Report) {
-	owner = e.stable(ctx)
-	survivor = e.c.Peer(owner)
-	bound := e.bound()
-	e.probe(ctx)
-	e.inject(ctx, kind, owner)
+	owner, survivor, bound := e.fault(ctx, kind)
 	By("waiting for " + survivor + " to serve the VIP")
 	e.servedBy(ctx, survivor, bound+slack)
 	rep, _ = e.report(scenario, bound, prober.Passed, "")
@@ -209,10 +217,7 @@ var _ = Describe("failover", Serial, func() {
 		if E.c.Pacemaker() {
 			Skip("Pacemaker monitors the service: see the fail-count scenario")
 		}
-		owner := E.stable(ctx)
-		bound := E.bound()
-		E.probe(ctx)
-		E.inject(ctx, harness.KillService, owner)
+		owner, _, bound := E.fault(ctx, harness.KillService)
 		By(fmt.Sprintf("watching for %s: heartbeat v1 only watches nodes, not resources", bound))
 		Consistently(func(g Gomega) {
 			_, err := E.owner(ctx)
@@ -228,11 +233,7 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(8*time.Minute))
 
 	It("SIGKILL of the messaging daemon on the owner: the peer takes over; without STONITH both hold the VIP", Label("daemon"), func(ctx SpecContext) {
-		owner := E.stable(ctx)
-		survivor := E.c.Peer(owner)
-		bound := E.bound()
-		E.probe(ctx)
-		E.inject(ctx, harness.KillDaemon, owner)
+		owner, survivor, bound := E.fault(ctx, harness.KillDaemon)
 		By("waiting for " + survivor + " to take the resources")
 		Eventually(func(g Gomega) {
 			a := E.c.Audit(ctx)
@@ -255,11 +256,7 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(12*time.Minute))
 
 	It("network partition of the owner: split brain is detected, one owner after healing", Label("network"), func(ctx SpecContext) {
-		owner := E.stable(ctx)
-		survivor := E.c.Peer(owner)
-		bound := E.bound()
-		E.probe(ctx)
-		E.inject(ctx, harness.Partition, owner)
+		owner, survivor, bound := E.fault(ctx, harness.Partition)
 		By("waiting for both sides to claim the VIP")
 		Eventually(func(g Gomega) {
 			a := E.c.Audit(ctx)

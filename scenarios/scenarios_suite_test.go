@@ -3,7 +3,6 @@ package scenarios
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -137,7 +136,7 @@ var _ = ReportAfterSuite("summary", func(r Report) {
 		if s.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
-		rows := entriesOf(s)
+		rows := prober.Entries(s)
 		if len(rows) == 0 {
 			if s.State == types.SpecStateSkipped && E == nil {
 				continue
@@ -175,26 +174,6 @@ var _ = ReportAfterSuite("summary", func(r Report) {
 		}
 	}
 })
-
-func entriesOf(s types.SpecReport) []prober.Entry {
-	var out []prober.Entry
-	for _, re := range s.ReportEntries {
-		if re.Name != prober.EntryName {
-			continue
-		}
-		// In-process the raw value is there; from a parallel process only
-		// its JSON.
-		if e, ok := re.GetRawValue().(prober.Entry); ok {
-			out = append(out, e)
-			continue
-		}
-		var e prober.Entry
-		if json.Unmarshal([]byte(re.Value.AsJSON), &e) == nil && e.Scenario != "" {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 // bound is how long a client may see the VIP down after the owner dies:
 // the membership layer's detection time plus the service's start.

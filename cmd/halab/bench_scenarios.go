@@ -67,17 +67,13 @@ func (b *bench) ginkgo(ctx context.Context, name, cfg, labelFilter string) (suit
 	return r, nil
 }
 
-// outagesOf reads the scenario entries (prober.Entry, as JSON) a spec
-// reported; those without a bound (the baseline) measure no failover.
+// outagesOf are the scenario entries a spec reported that measure a
+// failover (the baseline's has no bound).
 func outagesOf(s types.SpecReport) []prober.Entry {
 	var out []prober.Entry
-	for _, e := range s.ReportEntries {
-		if e.Name != prober.EntryName {
-			continue
-		}
-		var o prober.Entry
-		if err := json.Unmarshal([]byte(e.Value.AsJSON), &o); err == nil && o.Bound > 0 {
-			out = append(out, o)
+	for _, e := range prober.Entries(s) {
+		if e.Bound > 0 {
+			out = append(out, e)
 		}
 	}
 	return out

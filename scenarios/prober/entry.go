@@ -1,9 +1,12 @@
 package prober
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
 )
 
 // Results of a scenario, as Entry.Result.
@@ -46,4 +49,24 @@ func (e Entry) String() string {
 		s += "; " + e.Note
 	}
 	return s
+}
+
+// Entries reads the Entry values a spec reported: the raw values in the
+// process that ran it, their JSON when read back from a report file.
+func Entries(s types.SpecReport) []Entry {
+	var out []Entry
+	for _, re := range s.ReportEntries {
+		if re.Name != EntryName {
+			continue
+		}
+		if e, ok := re.GetRawValue().(Entry); ok {
+			out = append(out, e)
+			continue
+		}
+		var e Entry
+		if json.Unmarshal([]byte(re.Value.AsJSON), &e) == nil && e.Scenario != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
