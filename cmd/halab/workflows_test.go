@@ -1,10 +1,13 @@
 package main
 
-// The CI workflows users copy (.github/workflows/lab-*.yml) are checked
-// here: by actionlint, used as a library, and by what actionlint cannot know
-// about this repository: the make targets and scripts they call exist, the
-// stacks they run are stacks halab has and run on that provider, and the
-// lab file each job writes is one halab accepts.
+// The CI workflows are checked here: the ones users copy
+// (.github/workflows/lab-*.yml) and ci.yml, which runs halab's own tests.
+// All of them by actionlint, used as a library, and by what actionlint cannot
+// know about this repository: the make targets and scripts they call exist;
+// for the lab workflows, the stacks they run are stacks halab has and run on
+// that provider, and the lab file each job writes is one halab accepts; for
+// ci.yml, it runs exactly the README's test command, after .ci/deps, as
+// root, as .ci/run does.
 
 import (
 	"bytes"
@@ -14,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,6 +49,34 @@ var stackProviders = map[string][]string{
 // Targets every lab workflow must call.
 var requiredTargets = []string{"lab-up", "scenarios", "lab-down"}
 
+// ciWorkflow runs halab's own tests (the README's test command) on pull
+// requests and pushes to main.
+const ciWorkflow = "ci.yml"
+
+// workflowFiles: every workflow the tests know, the lab workflows first.
+func workflowFiles() []string {
+	var files []string
+	for _, s := range workflowSpecs {
+		files = append(files, s.file)
+	}
+	return append(files, ciWorkflow)
+}
+
+func isLabWorkflow(file string) (workflowSpec, bool) {
+	for _, s := range workflowSpecs {
+		if s.file == file {
+			return s, true
+		}
+	}
+	return workflowSpec{}, false
+}
+
+// onCI: the CI variable is true (GitHub Actions sets CI=true).
+func onCI() bool {
+	ci, err := strconv.ParseBool(os.Getenv("CI"))
+	return err == nil && ci
+}
+
 func workflowRepoRoot(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
@@ -62,20 +94,24 @@ func workflowPath(root, file string) string {
 }
 
 // TestWorkflowsActionlint lints every workflow with actionlint (shellcheck
-// on the run: scripts too when the shellcheck binary is on PATH).
+// on the run: scripts too when the shellcheck binary is on PATH; under CI=true
+// a missing shellcheck fails the test rather than skipping those checks).
 func TestWorkflowsActionlint(t *testing.T) {
 	root := workflowRepoRoot(t)
 	files, err := filepath.Glob(filepath.Join(root, ".github", "workflows", "*.y*ml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range workflowSpecs {
-		if !slices.Contains(files, workflowPath(root, s.file)) {
-			t.Errorf("workflow %s is missing", s.file)
+	for _, f := range workflowFiles() {
+		if !slices.Contains(files, workflowPath(root, f)) {
+			t.Errorf("workflow %s is missing", f)
 		}
 	}
 	shellcheck, _ := exec.LookPath("shellcheck")
 	if shellcheck == "" {
+		if onCI() {
+			t.Fatal("shellcheck not on PATH and CI is true: CI must shellcheck the run: scripts; install it (apt-get install shellcheck)")
+		}
 		t.Log("shellcheck not on PATH: run: scripts are not shellchecked")
 	}
 	// The project (and so .github/actionlint.yaml, which declares the
@@ -248,9 +284,10 @@ func makeTargets(t *testing.T, root string) map[string]bool {
 func TestWorkflowsMakeTargets(t *testing.T) {
 	root := workflowRepoRoot(t)
 	targets := makeTargets(t, root)
-	for _, s := range workflowSpecs {
-		t.Run(s.file, func(t *testing.T) {
-			wf := parseWorkflow(t, workflowPath(root, s.file))
+	for _, file := range workflowFiles() {
+		t.Run(file, func(t *testing.T) {
+			wf := parseWorkflow(t, workflowPath(root, file))
+			_, lab := isLabWorkflow(file)
 			called := map[string]bool{}
 			for _, r := range runSteps(wf) {
 				for _, line := range commandLines(r.run) {
@@ -264,11 +301,17 @@ func TestWorkflowsMakeTargets(t *testing.T) {
 								t.Errorf("%s: make target %q is not in the Makefile (targets: %s)", r, tg, strings.Join(sortedKeys(targets), " "))
 							}
 						}
-						if !slices.ContainsFunc(c.vars, func(v string) bool { return strings.HasPrefix(v, "CONFIG=") }) {
+						if lab && !slices.ContainsFunc(c.vars, func(v string) bool { return strings.HasPrefix(v, "CONFIG=") }) {
 							t.Errorf("%s: `%s` does not pass CONFIG=: it would run the checked-in lab.yaml (stack auto)", r, line)
 						}
 					}
 				}
+			}
+			if len(called) == 0 {
+				t.Errorf("the workflow never runs make")
+			}
+			if !lab {
+				return // ci.yml: TestWorkflowCITestCommand says what it runs
 			}
 			for _, tg := range requiredTargets {
 				if !called[tg] {
@@ -299,9 +342,9 @@ var scriptRe = regexp.MustCompile(`^(?:\./)?(?:\.ci|images|scripts)/[A-Za-z0-9_.
 // is executable.
 func TestWorkflowsScripts(t *testing.T) {
 	root := workflowRepoRoot(t)
-	for _, s := range workflowSpecs {
-		t.Run(s.file, func(t *testing.T) {
-			wf := parseWorkflow(t, workflowPath(root, s.file))
+	for _, file := range workflowFiles() {
+		t.Run(file, func(t *testing.T) {
+			wf := parseWorkflow(t, workflowPath(root, file))
 			n := 0
 			for _, r := range runSteps(wf) {
 				for _, line := range commandLines(r.run) {
@@ -470,14 +513,14 @@ var pinnedRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@v[0-9]+$`)
 // token, a job timeout, and reports uploaded whatever happened.
 func TestWorkflowsHygiene(t *testing.T) {
 	root := workflowRepoRoot(t)
-	for _, s := range workflowSpecs {
-		t.Run(s.file, func(t *testing.T) {
-			wf := parseWorkflow(t, workflowPath(root, s.file))
+	for _, file := range workflowFiles() {
+		t.Run(file, func(t *testing.T) {
+			wf := parseWorkflow(t, workflowPath(root, file))
 			if wf.Permissions == nil || wf.Permissions.Scopes["contents"] == nil || wf.Permissions.Scopes["contents"].Value.Value != "read" || len(wf.Permissions.Scopes) != 1 {
 				t.Errorf("permissions: want exactly `contents: read`")
 			}
 			if wf.Concurrency == nil {
-				t.Errorf("no concurrency: two runs could bring up two labs with the same names")
+				t.Errorf("no concurrency: two runs of the same ref would run side by side")
 			}
 			uploads := 0
 			for _, id := range sortedKeys(wf.Jobs) {
@@ -502,7 +545,7 @@ func TestWorkflowsHygiene(t *testing.T) {
 				}
 			}
 			if uploads == 0 {
-				t.Errorf("no actions/upload-artifact step: the junit report and artifacts would be lost")
+				t.Errorf("no actions/upload-artifact step: the JUnit reports and artifacts would be lost")
 			}
 		})
 	}
