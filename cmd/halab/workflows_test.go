@@ -550,3 +550,235 @@ func TestWorkflowsHygiene(t *testing.T) {
 		})
 	}
 }
+
+// readmeTestCommand finds the README's test command where a reader does: in
+// the section "The two commands", the fenced code block, the command under
+// the comment that starts "# tests".
+func readmeTestCommand(t *testing.T, root string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const section = "The two commands"
+	var block []string
+	inSection, inFence, seen := false, false, false
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "```") {
+			if inSection && inFence {
+				break // the section's first code block ends
+			}
+			inFence = !inFence
+			continue
+		}
+		if inFence {
+			if inSection {
+				block = append(block, l)
+			}
+			continue
+		}
+		if strings.HasPrefix(l, "#") { // a heading (outside code blocks)
+			if inSection {
+				break
+			}
+			inSection = strings.EqualFold(strings.TrimSpace(strings.TrimLeft(l, "#")), section)
+			seen = seen || inSection
+		}
+	}
+	if !seen {
+		t.Fatalf("README.md: no section %q", section)
+	}
+	if len(block) == 0 {
+		t.Fatalf("README.md: section %q has no fenced code block", section)
+	}
+	// The comment "# tests: ..." (maybe several comment lines), then the
+	// command, up to a blank line or the next comment.
+	var cmd []string
+	found := false
+scan:
+	for _, l := range block {
+		l = strings.TrimSpace(l)
+		isComment := strings.HasPrefix(l, "#")
+		switch {
+		case !found:
+			found = isComment && regexp.MustCompile(`(?i)^#\s*tests\b`).MatchString(l)
+		case (isComment || l == "") && len(cmd) > 0:
+			break scan
+		case isComment || l == "":
+		default:
+			cmd = append(cmd, l)
+		}
+	}
+	if !found {
+		t.Fatalf("README.md: section %q: no comment `# tests: ...` in its code block:\n%s", section, strings.Join(block, "\n"))
+	}
+	lines := commandLines(strings.Join(cmd, "\n"))
+	if len(lines) != 1 {
+		t.Fatalf("README.md: section %q: want one command under `# tests`, found %q", section, lines)
+	}
+	return lines[0]
+}
+
+var envAssignRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+
+// asRoot strips what runs a command as root (sudo and its options, the
+// workflows' as-root wrapper, env and VAR=value) from a command line, and
+// says whether it runs as root that way.
+func asRoot(line string) (cmd string, root bool) {
+	f := strings.Fields(line)
+	for len(f) > 0 {
+		switch {
+		case f[0] == "sudo":
+			root, f = true, f[1:]
+			for len(f) > 0 && strings.HasPrefix(f[0], "-") {
+				if (f[0] == "-u" || f[0] == "--user") && len(f) > 1 {
+					root = f[1] == "root" || f[1] == "#0"
+					f = f[1:]
+				} else if strings.HasPrefix(f[0], "--user=") {
+					root = strings.TrimPrefix(f[0], "--user=") == "root"
+				}
+				f = f[1:]
+			}
+		case f[0] == "as-root":
+			root, f = true, f[1:]
+		case f[0] == "env" || envAssignRe.MatchString(f[0]):
+			f = f[1:]
+		default:
+			return strings.Join(f, " "), root
+		}
+	}
+	return "", root
+}
+
+// definesAsRoot: a run: step makes the as-root wrapper, which runs its
+// arguments with sudo.
+func definesAsRoot(wf *actionlint.Workflow) bool {
+	for _, r := range runSteps(wf) {
+		if strings.Contains(r.run, `/as-root"`) && strings.Contains(r.run, "exec sudo ") {
+			return true
+		}
+	}
+	return false
+}
+
+// What runs a test: a repository script or a make call.
+func isTestCommand(cmd string) bool {
+	f := strings.Fields(cmd)
+	return len(f) > 0 && (f[0] == "make" || scriptRe.MatchString(unquote(f[0])))
+}
+
+var hostedUbuntuRe = regexp.MustCompile(`^ubuntu-(latest|[0-9]{2}\.04)$`)
+
+// TestWorkflowCITestCommand: ci.yml runs on pull requests and pushes to main,
+// on a GitHub-hosted Ubuntu runner with CI=true, what .ci/run runs:
+// .ci/deps, then exactly the README's test command, both as root, and
+// nothing else that builds or tests.
+func TestWorkflowCITestCommand(t *testing.T) {
+	root := workflowRepoRoot(t)
+	want := readmeTestCommand(t, root)
+	t.Logf("the README's test command: %q", want)
+	deps := ".ci/deps"
+	normalize := func(cmd string) string { return strings.TrimPrefix(cmd, "./") }
+
+	// .ci/run, the CI entry point on a machine of one's own, runs the same.
+	src, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runSeq []string
+	for _, line := range commandLines(string(src)) {
+		if cmd, _ := asRoot(line); normalize(cmd) == deps || cmd == want {
+			runSeq = append(runSeq, normalize(cmd))
+		}
+	}
+	if !slices.Equal(runSeq, []string{deps, want}) {
+		t.Errorf(".ci/run runs %q; want %s, then the README's test command %q", runSeq, deps, want)
+	}
+
+	wf := parseWorkflow(t, workflowPath(root, ciWorkflow))
+	onPR, onPushMain := false, false
+	for _, e := range wf.On {
+		w, ok := e.(*actionlint.WebhookEvent)
+		if !ok {
+			continue
+		}
+		switch w.Hook.Value {
+		case "pull_request":
+			onPR = true
+		case "push":
+			onPushMain = w.Branches != nil && slices.ContainsFunc(w.Branches.Values, func(s *actionlint.String) bool { return s.Value == "main" })
+		}
+	}
+	if !onPR || !onPushMain {
+		t.Errorf("on: want pull_request and push to main (pull_request %v, push to main %v)", onPR, onPushMain)
+	}
+	if wf.Concurrency == nil || wf.Concurrency.CancelInProgress == nil ||
+		(!wf.Concurrency.CancelInProgress.Value && wf.Concurrency.CancelInProgress.Expression == nil) {
+		t.Errorf("concurrency: want cancel-in-progress, so that a new push to a pull request cancels its older run")
+	}
+
+	type call struct {
+		r    runStep
+		cmd  string
+		root bool
+	}
+	var calls []call
+	for _, r := range runSteps(wf) {
+		for _, line := range commandLines(r.run) {
+			if cmd, root := asRoot(line); isTestCommand(cmd) {
+				calls = append(calls, call{r, normalize(cmd), root})
+			}
+		}
+	}
+	var got []string
+	for _, c := range calls {
+		got = append(got, c.cmd)
+	}
+	if !slices.Equal(got, []string{deps, want}) {
+		t.Fatalf("%s runs %q; want exactly %s, then the README's test command %q (what .ci/run runs)", ciWorkflow, got, deps, want)
+	}
+	asRootOK := definesAsRoot(wf)
+	for _, c := range calls {
+		if !c.root {
+			t.Errorf("%s: `%s` must run as root (sudo, or as-root): .ci/deps installs packages, the end-to-end tests build the node image with debootstrap", c.r, c.cmd)
+		}
+		if strings.Contains(c.r.run, "as-root") && !asRootOK {
+			t.Errorf("%s: runs as-root, but no step makes the as-root wrapper (exec sudo ...)", c.r)
+		}
+		if c.r.step.If != nil {
+			t.Errorf("%s: `%s` has `if: %s`: it must run on every event", c.r, c.cmd, c.r.step.If.Value)
+		}
+		if c.r.step.ContinueOnError != nil && (c.r.step.ContinueOnError.Value || c.r.step.ContinueOnError.Expression != nil) {
+			t.Errorf("%s: `%s` has continue-on-error: a failing test must fail the run", c.r, c.cmd)
+		}
+	}
+
+	job := calls[len(calls)-1].r.job
+	if job.RunsOn == nil || len(job.RunsOn.Labels) != 1 || !hostedUbuntuRe.MatchString(job.RunsOn.Labels[0].Value) {
+		t.Errorf("job %s: runs-on: want one GitHub-hosted Ubuntu label (ubuntu-24.04, ubuntu-latest): they run dockerd and have passwordless sudo", job.ID.Value)
+	}
+	ci := ""
+	for _, e := range []*actionlint.Env{wf.Env, job.Env} {
+		if e == nil {
+			continue
+		}
+		for _, v := range e.Vars {
+			if v.Name.Value == "CI" {
+				ci = v.Value.Value
+			}
+		}
+	}
+	if b, err := strconv.ParseBool(ci); err != nil || !b {
+		t.Errorf("job %s: env CI is %q, want \"true\" (the workflow test then fails when shellcheck is missing)", job.ID.Value, ci)
+	}
+	setupGo := false
+	for _, st := range job.Steps {
+		if a, ok := st.Exec.(*actionlint.ExecAction); ok && strings.HasPrefix(a.Uses.Value, "actions/setup-go@") {
+			in := a.Inputs["go-version-file"]
+			setupGo = in != nil && in.Value != nil && in.Value.Value == "go.mod"
+		}
+	}
+	if !setupGo {
+		t.Errorf("job %s: want actions/setup-go with `go-version-file: go.mod`: the Go of go.mod, not the runner's", job.ID.Value)
+	}
+}
