@@ -124,6 +124,11 @@ func Defaults() Config {
 	}
 }
 
+// ConfigCheck validates what a package other than lab gives meaning to (the
+// stack: its name, its timing rules), one message per problem, each
+// naming its field.
+type ConfigCheck func(*Config) []string
+
 // ConfigError is bad input: every problem found, one per line. The CLI
 // exits 2 on it.
 type ConfigError struct {
@@ -152,7 +157,7 @@ func IsConfigError(err error) bool {
 
 // Load reads, decodes and validates a lab file. Every problem is reported
 // at once, so a user fixes the file in one go.
-func Load(path string) (*Config, error) {
+func Load(path string, checks ...ConfigCheck) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		hint := "pass --config FILE or create lab.yaml"
@@ -163,7 +168,7 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, &ConfigError{File: path, Problems: []string{fmt.Sprintf("cannot read: %v (%s)", unwrapPathErr(err), hint)}}
 	}
-	cfg, err := Parse(data, path)
+	cfg, err := Parse(data, path, checks...)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +185,7 @@ func unwrapPathErr(err error) error {
 
 // Parse decodes lab.yaml bytes over the defaults and validates the result.
 // name is used in messages only.
-func Parse(data []byte, name string) (*Config, error) {
+func Parse(data []byte, name string, checks ...ConfigCheck) (*Config, error) {
 	cfg := Defaults()
 	cfg.Path = name
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -207,6 +212,9 @@ func Parse(data []byte, name string) (*Config, error) {
 	cfg.Path = name
 	applyTimingProfile(&cfg, &doc)
 	problems = append(problems, cfg.validate()...)
+	for _, check := range checks {
+		problems = append(problems, check(&cfg)...)
+	}
 	if len(problems) > 0 {
 		return nil, &ConfigError{File: name, Problems: problems}
 	}

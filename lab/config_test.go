@@ -255,8 +255,6 @@ func validationCases() []validationCase {
 		{"provider unknown", "provider: vmware", []string{"provider: "}, "unknown provider (use one of auto, virtualbox, docker)"},
 		{"provider case", "provider: Docker", []string{"provider: "}, `"Docker"`},
 		{"provider empty", `provider: ""`, []string{"provider: "}, ""},
-		{"stack unknown", "stack: pacemaker", []string{"stack: "}, "unknown stack (use one of auto, heartbeat, heartbeat-v1, corosync)"},
-		{"stack typo", "stack: heartbeat-v2", []string{"stack: "}, ""},
 		{"stack empty", `stack: ""`, []string{"stack: "}, ""},
 
 		// vip.address
@@ -358,20 +356,7 @@ func validationCases() []validationCase {
 		// timings relations
 		{"unknown timing profile", "timings: {profile: slow}", []string{"timings.profile: "}, `"slow": use one of article, fast`},
 		{"dc_deadtime negative", "timings: {dc_deadtime: -1}", []string{"timings.dc_deadtime: "}, "-1: must be zero (Pacemaker's default) or more"},
-		{"fast profile, deadtime below its keepalive", "timings: {profile: fast, keepalive: 5}", []string{"timings.deadtime: "}, "4 s is not longer than keepalive (5 s)"},
-		{"deadtime equals keepalive", "timings: {keepalive: 20}", []string{"timings.deadtime: "}, "20 s is not longer than keepalive (20 s)"},
-		{"deadtime below keepalive", "timings: {keepalive: 30}", []string{"timings.deadtime: "}, "not longer than keepalive (30 s)"},
-		{"deadtime 2", "timings: {deadtime: 2}", []string{"timings.deadtime: ", "timings.warntime: "}, "not longer than keepalive"},
-		{"warntime equals deadtime", "timings: {warntime: 20}", []string{"timings.warntime: "}, "20 s: must be shorter than deadtime (20 s)"},
-		{"warntime above deadtime", "timings: {warntime: 21}", []string{"timings.warntime: "}, "must be shorter than deadtime"},
-		{"initdead below deadtime", "timings: {initdead: 19}", []string{"timings.initdead: "}, "19 s: must be at least deadtime (20 s)"},
-		{"initdead 1", "timings: {initdead: 1}", []string{"timings.initdead: "}, "must be at least deadtime"},
-		{"consensus below 1.2 token", "timings: {consensus_ms: 3599}", []string{"timings.consensus_ms: "}, "3599: corosync needs at least 1.2 × token_ms (3600)"},
-		{"token just too big", "timings: {token_ms: 3001}", []string{"timings.consensus_ms: "}, "needs at least 1.2 × token_ms"},
-		{"consensus equals token", "timings: {token_ms: 10000, consensus_ms: 10000}", []string{"timings.consensus_ms: "}, "(12000)"},
 		// token_ms*12 must not wrap around and let a tiny consensus through.
-		{"token 2^62", "timings: {token_ms: 4611686018427387904}", []string{"timings.consensus_ms: "}, "needs at least 1.2 × token_ms"},
-		{"token and consensus max int", "timings: {token_ms: 9223372036854775807, consensus_ms: 9223372036854775807}", []string{"timings.consensus_ms: "}, ""},
 
 		// service
 		{"service name empty", `service: {name: ""}`, []string{"service.name: "}, "/etc/init.d/<name>"},
@@ -399,8 +384,6 @@ func validationCases() []validationCase {
 		{"stop_timeout negative", "service: {stop_timeout: -5}", []string{"service.stop_timeout: "}, "must be greater than zero"},
 
 		// crm
-		{"stickiness negative", "crm: {resource_stickiness: -1}", []string{"crm.resource_stickiness: "}, "-1: must be zero or more"},
-		{"migration threshold negative", "crm: {migration_threshold: -1}", []string{"crm.migration_threshold: "}, "(0 = Pacemaker's default)"},
 	}
 
 	// Every timing must be positive; a non-positive one is reported alone
@@ -620,7 +603,7 @@ func TestParseWrongTypes(t *testing.T) {
 		{"not a number float", "timings: {deadtime: .nan}\n", []string{"line 1: cannot unmarshal !!float `.nan`"}, 1},
 		{"exponent", "providers: {virtualbox: {memory: 1e3}}\n", []string{"line 1: providers.virtualbox.memory: 1e3: expected a whole number"}, 1},
 		{"float in node list item", "nodes: [{name: node1, ip: 192.168.56.11}, {name: node2, ip: 192.168.56.12.0}]\n", []string{`nodes[1].ip: "192.168.56.12.0": not an IPv4 address`}, 1},
-		{"minus infinity", "crm: {resource_stickiness: -.inf}\n", []string{"line 1: crm.resource_stickiness: -.inf: expected a whole number", "crm.resource_stickiness: -9223372036854775808: must be zero or more"}, 2},
+		{"minus infinity", "crm: {resource_stickiness: -.inf}\n", []string{"line 1: crm.resource_stickiness: -.inf: expected a whole number"}, 1},
 		{"port bool", "service: {port: true}\n", []string{"line 1: cannot unmarshal !!bool `true`"}, 1},
 		{"number too big", "timings:\n  token_ms: 99999999999999999999\n", []string{"line 2: cannot unmarshal !!float"}, 1},
 		{"nodes scalar", "nodes: 3\n", []string{"line 1: cannot unmarshal !!int `3` into []lab.NodeSpec"}, 1},
@@ -677,7 +660,6 @@ func TestParseReportsAllProblems(t *testing.T) {
 		"vip.netmask: ",
 		"nodes[1].name: ",
 		"nodes[1].ip: ",
-		"timings.warntime: ",
 		"service.port: ",
 		"service.java_home: ",
 		"service.product_home: ",

@@ -54,6 +54,15 @@ func BaseImageTag(root, repo string) (string, error) {
 	return repo + ":" + hex.EncodeToString(sum[:])[:12], nil
 }
 
+// baseRepo is the repository of the rootfs base images/build.sh imports
+// (HALAB_BASE_REPO, as build.sh reads it).
+func baseRepo() string {
+	if r := os.Getenv("HALAB_BASE_REPO"); r != "" {
+		return r
+	}
+	return "halab/base"
+}
+
 // ImageExists asks the docker engine for a local image.
 func ImageExists(ctx context.Context, tag string) bool {
 	return exec.CommandContext(ctx, "docker", "image", "inspect", tag).Run() == nil

@@ -12,16 +12,17 @@ import (
 	"time"
 )
 
-// Lab is one lab.yaml resolved on this machine: its provider, its Vagrant
-// driver and its state directory. It is passed around, never global.
+// Lab is one lab.yaml resolved on this machine: its provider and its
+// state directory. It is passed around, never global.
 type Lab struct {
-	Cfg      *Config
-	Root     string
-	State    string
-	Provider string
+	Cfg *Config
+	// ConfigPath is the lab file's absolute path.
+	ConfigPath string
+	Root       string
+	State      string
+	Provider   Provider
 	// ProviderReason says why Provider was chosen (printed at start).
 	ProviderReason string
-	Vagrant        *Vagrant
 	Keys           *HostKeys
 	Out            io.Writer
 	// DialTimeout and CommandTimeout bound each SSH connect and each remote
@@ -30,9 +31,10 @@ type Lab struct {
 	CommandTimeout time.Duration
 }
 
-// Open loads and validates the lab file and resolves the provider.
-func Open(configPath string, out io.Writer) (*Lab, error) {
-	cfg, err := Load(configPath)
+// Open loads and validates the lab file (with the checks of the packages
+// that know what its stack means) and resolves the provider.
+func Open(configPath string, out io.Writer, checks ...ConfigCheck) (*Lab, error) {
+	cfg, err := Load(configPath, checks...)
 	if err != nil {
 		return nil, err
 	}
@@ -47,26 +49,25 @@ func Open(configPath string, out io.Writer) (*Lab, error) {
 			return nil, err
 		}
 	}
-	provider, reason := SelectProvider(cfg, root)
+	if out == nil {
+		out = io.Discard
+	}
 	state := StateDir(root, cfg)
 	l := &Lab{
-		Cfg: cfg, Root: root, State: state, Provider: provider, ProviderReason: reason, Out: out,
+		Cfg: cfg, ConfigPath: abs, Root: root, State: state, Out: out,
 		Keys: &HostKeys{File: filepath.Join(state, "known_hosts")},
 	}
-	l.Vagrant = &Vagrant{Root: root, Config: abs, Provider: provider, State: state, Out: NewPrefixWriter(out, "    ")}
-	if provider == "docker" {
-		tag, err := ImageTag(root, cfg)
-		if err != nil {
-			return nil, err
-		}
-		l.Vagrant.Image = tag
+	name, reason := selectProvider(cfg, filepath.Join(root, ".vagrant"))
+	if l.Provider, err = newProvider(l, name); err != nil {
+		return nil, err
 	}
+	l.ProviderReason = reason
 	return l, nil
 }
 
-// Endpoints asks Vagrant (or its cache) how to reach each node.
+// Endpoints asks the provider how to reach each node.
 func (l *Lab) Endpoints(ctx context.Context) (map[string]SSHEndpoint, error) {
-	eps, err := l.Vagrant.SSHConfig(ctx, l.Cfg.NodeNames())
+	eps, err := l.Provider.Endpoints(ctx, l.Cfg.NodeNames())
 	if err != nil {
 		return nil, err
 	}
@@ -87,22 +88,27 @@ func (l *Lab) Connect(ctx context.Context, names ...string) ([]*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	nodes := make([]*Node, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
+	// Every name is checked before the first dial starts, so that a bad
+	// name never returns while other dials (and their keepalives) run on.
+	specs := make([]NodeSpec, len(names))
 	for i, name := range names {
 		spec, ok := l.Cfg.Node(name)
 		if !ok {
 			return nil, &ConfigError{File: l.Cfg.Path, Problems: []string{fmt.Sprintf("node %q: not in nodes (known: %s)", name, strings.Join(l.Cfg.NodeNames(), ", "))}}
 		}
-		ep, ok := eps[name]
-		if !ok {
-			return nil, fmt.Errorf("node %s: vagrant ssh-config does not list it (run `halab up`)", name)
+		if _, ok := eps[name]; !ok {
+			return nil, fmt.Errorf("node %s: the %s provider has no SSH endpoint for it (run `halab up`)", name, l.Provider.Name())
 		}
+		specs[i] = spec
+	}
+	nodes := make([]*Node, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nodes[i], errs[i] = Dial(ctx, name, spec.IP, ep, l.HostKeyAlias(name), l.Keys, l.DialTimeout)
+			nodes[i], errs[i] = Dial(ctx, name, specs[i].IP, eps[name], l.HostKeyAlias(name), l.Keys, l.DialTimeout)
 			if nodes[i] != nil {
 				nodes[i].CommandTimeout = l.CommandTimeout
 				if nodes[i].CommandTimeout == 0 {
@@ -126,7 +132,7 @@ func (l *Lab) Connect(ctx context.Context, names ...string) ([]*Node, error) {
 // HostKeyAlias names a machine in the pin file: node name plus provider
 // id. OpenSSH's HostKeyAlias takes the same name for `halab ssh NODE`.
 func (l *Lab) HostKeyAlias(node string) string {
-	id := l.Vagrant.MachineID(node)
+	id := l.Provider.MachineID(node)
 	if len(id) > 12 {
 		id = id[:12]
 	}

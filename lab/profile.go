@@ -20,6 +20,12 @@ var timingProfiles = map[string]Timings{
 	"fast":    {Profile: "fast", Keepalive: 1, Warntime: 2, Deadtime: 4, Initdead: 12, TokenMS: 1000, ConsensusMS: 1200, DCDeadtime: 5},
 }
 
+// TimingProfile returns a profile's timings.
+func TimingProfile(name string) (Timings, bool) {
+	t, ok := timingProfiles[name]
+	return t, ok
+}
+
 // timingKeys are the keys of timings: a profile sets those the file does not.
 var timingKeys = []string{"keepalive", "warntime", "deadtime", "initdead", "token_ms", "consensus_ms", "dc_deadtime"}
 

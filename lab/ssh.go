@@ -83,18 +83,40 @@ func (h *HostKeys) Forget() error {
 	return nil
 }
 
-// Result is what a remote command did.
+// Result is what a remote command did. A command that ran and exited
+// non-zero is a result, not an error: callers that expect a status other
+// than zero read ExitCode, and those that need success call Err or Check.
 type Result struct {
+	Node     string
+	Command  string
 	Stdout   []byte
 	Stderr   []byte
 	ExitCode int
 }
 
+// OK says the command exited zero.
+func (r Result) OK() bool { return r.ExitCode == 0 }
+
+// Err is nil when the command exited zero, else an *ExitError naming it.
+func (r Result) Err() error {
+	if r.ExitCode == 0 {
+		return nil
+	}
+	return &ExitError{Result: r}
+}
+
+// Check is for commands that must succeed: it turns a non-zero exit into
+// an *ExitError, and passes a transport error through.
+func Check(r Result, err error) (Result, error) {
+	if err != nil {
+		return r, err
+	}
+	return r, r.Err()
+}
+
 // ExitError is a remote command that ran and exited non-zero: the node is
 // reachable, the command failed.
 type ExitError struct {
-	Node    string
-	Command string
 	Result
 }
 
@@ -321,8 +343,8 @@ func QuoteArgs(argv []string) string {
 }
 
 // Run runs argv on the node, each argument quoted, with stdin (may be nil).
-// Exit non-zero gives *ExitError; a broken or timed-out connection gives
-// *ConnError.
+// A non-zero exit is in the Result; only a broken or timed-out connection
+// is an error (*ConnError).
 func (n *Node) Run(ctx context.Context, stdin io.Reader, argv ...string) (Result, error) {
 	return n.run(ctx, QuoteArgs(argv), stdin)
 }
@@ -369,14 +391,14 @@ func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, er
 		return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: -1},
 			&ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: context.Cause(ctx)}
 	}
-	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	res := Result{Node: n.Name, Command: cmd, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	if err == nil {
 		return res, nil
 	}
 	var ee *ssh.ExitError
 	if errors.As(err, &ee) {
 		res.ExitCode = ee.ExitStatus()
-		return res, &ExitError{Node: n.Name, Command: cmd, Result: res}
+		return res, nil
 	}
 	res.ExitCode = -1
 	return res, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: n.why(err)}

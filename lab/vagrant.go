@@ -16,11 +16,14 @@ import (
 // Vagrant drives the vagrant CLI for one lab. Vagrant stays the source of
 // truth for which machines exist and how to reach them.
 type Vagrant struct {
-	// Root is the directory holding the Vagrantfile (and .vagrant/).
+	// Root is the directory holding the Vagrantfile.
 	Root string
+	// DotDir is Vagrant's state directory (VAGRANT_DOTFILE_PATH): the
+	// machine ids of this lab.
+	DotDir string
 	// Config is the absolute path of the lab file, passed to the Vagrantfile.
 	Config string
-	// Provider is "virtualbox" or "docker" (never "auto" here).
+	// Provider is the provider's name, as `vagrant up --provider` takes it.
 	Provider string
 	// Image is the docker image tag the nodes run (docker provider only).
 	Image string
@@ -36,6 +39,7 @@ func (v *Vagrant) env() []string {
 		"VAGRANT_NO_COLOR=1",
 		"HALAB_CONFIG=" + v.Config,
 		"VAGRANT_DEFAULT_PROVIDER=" + v.Provider,
+		"VAGRANT_DOTFILE_PATH=" + v.DotDir,
 	}
 	if v.Image != "" {
 		env = append(env, "HALAB_DOCKER_IMAGE="+v.Image)
@@ -63,7 +67,7 @@ func (v *Vagrant) Destroy(ctx context.Context) error {
 // MachineID is the provider's id for a node (docker container id or
 // VirtualBox VM uuid), or "" when the machine was never created.
 func (v *Vagrant) MachineID(node string) string {
-	b, err := os.ReadFile(filepath.Join(v.Root, ".vagrant", "machines", node, v.Provider, "id"))
+	b, err := os.ReadFile(filepath.Join(v.DotDir, "machines", node, v.Provider, "id"))
 	if err != nil {
 		return ""
 	}
@@ -110,46 +114,18 @@ func (v *Vagrant) SSHConfig(ctx context.Context, nodes []string) ([]SSHEndpoint,
 	return eps, nil
 }
 
-// Runnable reports whether a provider's tools work on this machine.
-func Runnable(provider string) error {
+// vagrantRunnable says whether the vagrant CLI is installed.
+func vagrantRunnable() error {
 	if _, err := exec.LookPath("vagrant"); err != nil {
 		return fmt.Errorf("vagrant not found (Debian/Ubuntu: apt-get install vagrant)")
-	}
-	switch provider {
-	case "virtualbox":
-		if err := exec.Command("VBoxManage", "--version").Run(); err != nil {
-			return fmt.Errorf("VBoxManage does not run: %v (install VirtualBox, or use provider: docker)", err)
-		}
-	case "docker":
-		if _, err := exec.LookPath("docker"); err != nil {
-			return fmt.Errorf("docker not found (Debian/Ubuntu: apt-get install docker.io)")
-		}
-		if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-			return fmt.Errorf("docker engine not reachable: %s (start it: dockerd &, or systemctl start docker)", strings.TrimSpace(lastLine(out)))
-		}
-	default:
-		return fmt.Errorf("unknown provider %q", provider)
 	}
 	return nil
 }
 
-// SelectProvider resolves "auto": VirtualBox when it can run, else docker.
-// An existing machine's provider wins, so auto never flips under a lab.
-func SelectProvider(cfg *Config, root string) (provider, reason string) {
-	if cfg.Provider != "auto" {
-		return cfg.Provider, "set in " + filepath.Base(cfg.Path)
-	}
-	for _, p := range []string{"virtualbox", "docker"} {
-		for _, n := range cfg.Nodes {
-			if _, err := os.Stat(filepath.Join(root, ".vagrant", "machines", n.Name, p, "id")); err == nil {
-				return p, "auto: machines of this provider exist"
-			}
-		}
-	}
-	if err := Runnable("virtualbox"); err == nil {
-		return "virtualbox", "auto: VBoxManage and vagrant run here"
-	}
-	return "docker", "auto: VirtualBox not usable here"
+// newVagrant is the Vagrant driver of a lab for one provider.
+func newVagrant(l *Lab, provider string) *Vagrant {
+	return &Vagrant{Root: l.Root, DotDir: filepath.Join(l.Root, ".vagrant"), Config: l.ConfigPath, Provider: provider,
+		State: l.State, Out: NewPrefixWriter(l.Out, "    ")}
 }
 
 func lastLine(b []byte) string {

@@ -12,10 +12,6 @@ import (
 )
 
 var (
-	providers = []string{"auto", "virtualbox", "docker"}
-	// Stacks halab can provision; see DESIGN.md's table.
-	Stacks = []string{"auto", "heartbeat", "heartbeat-v1", "corosync"}
-
 	hostnameRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	nicRe      = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$`)
 	userRe     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
@@ -36,11 +32,13 @@ func (c *Config) validate() []string {
 	if !hostnameRe.MatchString(c.Name) {
 		bad("name", "%q: use lowercase letters, digits and '-' (it prefixes machine names)", c.Name)
 	}
-	if !slices.Contains(providers, c.Provider) {
-		bad("provider", "%q: unknown provider (use one of %s)", c.Provider, strings.Join(providers, ", "))
+	if !slices.Contains(ProviderNames(), c.Provider) {
+		bad("provider", "%q: unknown provider (use one of %s)", c.Provider, strings.Join(ProviderNames(), ", "))
 	}
-	if !slices.Contains(Stacks, c.Stack) {
-		bad("stack", "%q: unknown stack (use one of %s)", c.Stack, strings.Join(Stacks, ", "))
+	// What a stack name means (and which timings it needs) is the
+	// provisioning's to check: see the ConfigCheck it passes to Load.
+	if c.Stack == "" {
+		bad("stack", "missing")
 	}
 
 	// The VIP's subnet is the lab's private network.
@@ -136,31 +134,12 @@ func (c *Config) validate() []string {
 	if t.DCDeadtime < 0 {
 		bad("timings.dc_deadtime", "%d: must be zero (Pacemaker's default) or more", t.DCDeadtime)
 	}
-	ka := positive("timings.keepalive", t.Keepalive)
-	wt := positive("timings.warntime", t.Warntime)
-	dt := positive("timings.deadtime", t.Deadtime)
-	id := positive("timings.initdead", t.Initdead)
-	tk := positive("timings.token_ms", t.TokenMS)
-	cs := positive("timings.consensus_ms", t.ConsensusMS)
-	if ka && dt && t.Deadtime <= t.Keepalive {
-		bad("timings.deadtime", "%d s is not longer than keepalive (%d s): every node would be declared dead", t.Deadtime, t.Keepalive)
-	}
-	if wt && dt && t.Warntime >= t.Deadtime {
-		bad("timings.warntime", "%d s: must be shorter than deadtime (%d s)", t.Warntime, t.Deadtime)
-	}
-	if id && dt && t.Initdead < t.Deadtime {
-		bad("timings.initdead", "%d s: must be at least deadtime (%d s)", t.Initdead, t.Deadtime)
-	}
-	// corosync.conf(5): consensus must be at least 1.2 * token.
-	// In uint64 so that big values cannot wrap around: need is
-	// ceil(1.2 × token), floor is what the message shows.
-	if tk && cs {
-		tok := uint64(t.TokenMS)
-		need := tok/10*12 + (tok%10*12+9)/10
-		if uint64(t.ConsensusMS) < need {
-			bad("timings.consensus_ms", "%d: corosync needs at least 1.2 × token_ms (%d)", t.ConsensusMS, tok/10*12+tok%10*12/10)
-		}
-	}
+	positive("timings.keepalive", t.Keepalive)
+	positive("timings.warntime", t.Warntime)
+	positive("timings.deadtime", t.Deadtime)
+	positive("timings.initdead", t.Initdead)
+	positive("timings.token_ms", t.TokenMS)
+	positive("timings.consensus_ms", t.ConsensusMS)
 
 	s := c.Service
 	if !serviceRe.MatchString(s.Name) {
@@ -183,12 +162,6 @@ func (c *Config) validate() []string {
 	positive("service.start_timeout", s.StartTimeout)
 	positive("service.stop_timeout", s.StopTimeout)
 
-	if c.CRM.ResourceStickiness < 0 {
-		bad("crm.resource_stickiness", "%d: must be zero or more", c.CRM.ResourceStickiness)
-	}
-	if c.CRM.MigrationThreshold < 0 {
-		bad("crm.migration_threshold", "%d: must be zero or more (0 = Pacemaker's default)", c.CRM.MigrationThreshold)
-	}
 	return p
 }
 

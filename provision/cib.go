@@ -1,9 +1,12 @@
 package provision
 
 import (
+	"time"
+
 	"context"
 	"encoding/xml"
 	"fmt"
+	"halab/templates"
 	"strconv"
 
 	"halab/lab"
@@ -93,8 +96,8 @@ func ParseCIB(b []byte) (*CIB, error) {
 }
 
 // ReadCIB asks a node for the live CIB.
-func ReadCIB(ctx context.Context, n *lab.Node) (*CIB, error) {
-	res, err := n.Sudo(ctx, nil, "cibadmin", "-Q")
+func ReadCIB(ctx context.Context, n lab.Runner) (*CIB, error) {
+	res, err := lab.Check(n.Sudo(ctx, nil, "cibadmin", "-Q"))
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +119,12 @@ func ExpectedCIB(c *lab.Config) Expected {
 		Service: c.Service.Name, Stickiness: c.CRM.ResourceStickiness, DCDeadtime: c.Timings.DCDeadtime}
 }
 
-// Names of the article's resources.
+// The article's resources, as the crm configuration names them.
 const (
-	IPResource      = "FAILOVER-IP"
-	ServiceResource = "STRATOS"
-	GroupResource   = "FAILOVER-IP-RESOURCE-GROUP"
-	ColocationID    = "FAILOVER-IP-RESOURCE-GROUP-COLOCATION"
+	IPResource      = templates.IPResource
+	ServiceResource = templates.ServiceResource
+	GroupResource   = templates.GroupResource
+	ColocationID    = templates.ColocationID
 )
 
 // Check lists every difference between the CIB and the expectation.
@@ -177,8 +180,8 @@ func (e Expected) Check(c *CIB) []string {
 		if v := ip.param("nic"); v != e.NIC {
 			probs = append(probs, fmt.Sprintf("%s nic=%q, want %s", IPResource, v, e.NIC))
 		}
-		if !hasMonitor(ip, "10s") {
-			probs = append(probs, IPResource+" has no monitor op every 10s")
+		if !hasMonitor(ip, templates.IPMonitor) {
+			probs = append(probs, fmt.Sprintf("%s has no monitor op every %s", IPResource, templates.IPMonitor))
 		}
 	}
 	if s, ok := byID[ServiceResource]; !ok {
@@ -187,8 +190,8 @@ func (e Expected) Check(c *CIB) []string {
 		if s.Class != "lsb" || s.Type != e.Service {
 			probs = append(probs, fmt.Sprintf("%s is %s:%s, want lsb:%s", ServiceResource, s.Class, s.Type, e.Service))
 		}
-		if !hasMonitor(s, "15s") {
-			probs = append(probs, ServiceResource+" has no monitor op every 15s")
+		if !hasMonitor(s, templates.ServiceMonitor) {
+			probs = append(probs, fmt.Sprintf("%s has no monitor op every %s", ServiceResource, templates.ServiceMonitor))
 		}
 	}
 	coloc := false
@@ -203,11 +206,25 @@ func (e Expected) Check(c *CIB) []string {
 	return probs
 }
 
-func hasMonitor(p Primitive, interval string) bool {
+// hasMonitor: a monitor op whose interval (as Pacemaker writes it: "10s",
+// "10", "10000ms", "1m") is every.
+func hasMonitor(p Primitive, every time.Duration) bool {
 	for _, op := range p.Ops {
-		if op.Name == "monitor" && (op.Interval == interval || op.Interval == interval[:len(interval)-1]+"000ms") {
+		if op.Name == "monitor" && parseInterval(op.Interval) == every {
 			return true
 		}
 	}
 	return false
+}
+
+// parseInterval reads a Pacemaker interval: a bare number is seconds.
+func parseInterval(s string) time.Duration {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Second
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return -1
+	}
+	return d
 }

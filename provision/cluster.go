@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -77,60 +76,35 @@ func missing(want, have []string) []string {
 	return out
 }
 
-// MembershipTimeout bounds the wait for every node to join: heartbeat
-// waits initdead for peers at start; corosync forms within seconds.
-func MembershipTimeout(c *lab.Config, stack string) time.Duration {
-	if stack == "corosync" {
-		return 2 * time.Minute
-	}
-	return time.Duration(c.Timings.Initdead)*time.Second + 2*time.Minute
-}
-
 func (p *Provisioner) membership(ctx context.Context) (bool, string, error) {
 	names := p.Lab.Cfg.NodeNames()
-	timeout := MembershipTimeout(p.Lab.Cfg, p.Stack)
-	if p.Stack == "heartbeat-v1" {
-		// Every node must see every other as active.
-		err := poll(ctx, p.Opts.Out, "heartbeat membership", timeout, time.Second, func(ctx context.Context) (bool, string, error) {
-			for _, n := range p.Nodes {
-				for _, peer := range names {
-					res, err := n.Sudo(ctx, nil, "cl_status", "nodestatus", peer)
-					st := strings.TrimSpace(string(res.Stdout))
-					if err != nil || st != "active" {
-						if st == "" {
-							st = strings.TrimSpace(string(res.Stderr))
-						}
-						return false, fmt.Sprintf("%s sees %s as %q", n.Name, peer, st), nil
-					}
-				}
-			}
-			return true, "", nil
-		})
-		return false, "all nodes active", err
-	}
-	var dc string
-	err := poll(ctx, p.Opts.Out, "pacemaker membership", timeout, time.Second, func(ctx context.Context) (bool, string, error) {
-		for _, n := range p.Nodes {
-			res, err := n.Sudo(ctx, nil, "crm_mon", "-1")
-			if err != nil {
-				var ee *lab.ExitError
-				if errors.As(err, &ee) {
-					return false, fmt.Sprintf("crm_mon on %s: %s", n.Name, firstLine(ee.Stderr, ee.Stdout)), nil
-				}
-				return false, "", err
-			}
-			online, d := ParseCrmMonOnline(string(res.Stdout))
-			if m := missing(names, online); len(m) > 0 {
-				return false, fmt.Sprintf("%s sees %s not online yet", n.Name, strings.Join(m, ", ")), nil
-			}
-			if d == "" {
-				return false, n.Name + " has no DC elected yet", nil
-			}
-			dc = d
-		}
-		return true, "", nil
+	timeout := p.Stack.MembershipTimeout(p.Lab.Cfg.Timings)
+	err := poll(ctx, p.Opts.Out, p.Stack.Messaging+" membership", timeout, time.Second, func(ctx context.Context) (bool, string, error) {
+		return p.Stack.Membership(ctx, p.Nodes, names)
 	})
-	return false, "online: " + strings.Join(names, ", ") + "; DC " + dc, err
+	return false, "every node sees " + strings.Join(names, ", "), err
+}
+
+// pacemakerMembership: every node's Pacemaker holds every node online and
+// has elected a DC.
+func pacemakerMembership(ctx context.Context, nodes []lab.Runner, names []string) (bool, string, error) {
+	for _, n := range nodes {
+		res, err := n.Sudo(ctx, nil, "crm_mon", "-1")
+		if err != nil {
+			return false, "", err
+		}
+		if !res.OK() {
+			return false, fmt.Sprintf("crm_mon on %s: %s", n.NodeName(), firstLine(res.Stderr, res.Stdout)), nil
+		}
+		online, dc := ParseCrmMonOnline(string(res.Stdout))
+		if m := missing(names, online); len(m) > 0 {
+			return false, fmt.Sprintf("%s sees %s not online yet", n.NodeName(), strings.Join(m, ", ")), nil
+		}
+		if dc == "" {
+			return false, n.NodeName() + " has no DC elected yet", nil
+		}
+	}
+	return true, "", nil
 }
 
 func firstLine(bs ...[]byte) string {
@@ -162,7 +136,7 @@ func (p *Provisioner) crm(ctx context.Context) (bool, string, error) {
 			return false, "CIB matches", nil
 		}
 	}
-	if _, err := n.Sudo(ctx, nil, "crm", "configure", "load", "update", CRMFile); err != nil {
+	if _, err := lab.Check(n.Sudo(ctx, nil, "crm", "configure", "load", "update", CRMFile)); err != nil {
 		return false, "", err
 	}
 	cib, err := ReadCIB(ctx, n)
@@ -182,7 +156,7 @@ func (p *Provisioner) waitVIP(ctx context.Context) (bool, string, error) {
 	url := fmt.Sprintf("http://%s:%d/", c.VIP.Address, c.Service.Port)
 	timeout := p.Opts.VIPTimeout
 	if timeout == 0 {
-		timeout = MembershipTimeout(c, p.Stack) + time.Duration(c.Service.StartTimeout)*time.Second
+		timeout = p.Stack.MembershipTimeout(c.Timings) + time.Duration(c.Service.StartTimeout)*time.Second
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	var owner string
@@ -231,16 +205,12 @@ func HTTPGet(ctx context.Context, client *http.Client, url string) (string, erro
 // ServiceRunning asks a node's init script for the service's status
 // (LSB: 0 running, anything else not running; only a broken connection is
 // an error).
-func ServiceRunning(ctx context.Context, n *lab.Node, service string) (bool, error) {
-	_, err := n.Sudo(ctx, nil, InitScriptPath(service), "status")
-	var ee *lab.ExitError
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.As(err, &ee):
-		return false, nil
+func ServiceRunning(ctx context.Context, n lab.Runner, service string) (bool, error) {
+	res, err := n.Sudo(ctx, nil, InitScriptPath(service), "status")
+	if err != nil {
+		return false, err
 	}
-	return false, err
+	return res.OK(), nil
 }
 
 // serviceRunningOn lists the nodes where the service runs.
@@ -252,30 +222,8 @@ func (p *Provisioner) serviceRunningOn(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		if ok {
-			running = append(running, n.Name)
+			running = append(running, n.NodeName())
 		}
 	}
 	return running, nil
-}
-
-// DetectStack reads which stack a provisioned node belongs to: the
-// daemons that are enabled and whether heartbeat drives Pacemaker (crm yes).
-func DetectStack(ctx context.Context, n *lab.Node) (string, error) {
-	res, err := n.SudoScript(ctx, `if [ -d /run/systemd/system ]; then
-  # enabled, not active: provisioning enables exactly one stack, and a
-  # node whose daemon was just killed still belongs to it.
-  systemctl is-enabled --quiet corosync 2>/dev/null && { echo corosync; exit 0; }
-  systemctl is-enabled --quiet heartbeat 2>/dev/null || { echo none; exit 0; }
-else
-  [ -f /etc/ha.d/ha.cf ] || { echo none; exit 0; }
-fi
-if grep -Eq '^[[:space:]]*crm[[:space:]]+(yes|on|respawn)' /etc/ha.d/ha.cf; then echo heartbeat; else echo heartbeat-v1; fi`)
-	if err != nil {
-		return "", err
-	}
-	s := strings.TrimSpace(string(res.Stdout))
-	if s == "none" {
-		return "", fmt.Errorf("node %s runs no cluster stack: run `halab provision` first", n.Name)
-	}
-	return s, nil
 }

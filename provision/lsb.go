@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -143,40 +142,42 @@ func Violations(rs []LSBResult) int {
 // with coreutils' timeout so that a script that waits forever (the
 // article's start loop) is reported instead of hanging the check.
 type NodeScript struct {
-	Node    *lab.Node
+	Node    lab.Runner
 	Script  string // path on the node
 	PIDFile string // the service's pid file, for the died-process checks
 	Timeout time.Duration
 }
 
 func (s *NodeScript) Action(ctx context.Context, action string) (int, string, bool, error) {
-	secs := strconv.Itoa(int(s.Timeout.Seconds()))
-	res, err := s.Node.Sudo(ctx, nil, "timeout", "-s", "KILL", secs, s.Script, action)
-	text := string(res.Stdout) + string(res.Stderr)
-	var ee *lab.ExitError
-	switch {
-	case err == nil:
-		return 0, text, false, nil
-	case errors.As(err, &ee):
-		// timeout(1) exits 137 when it had to KILL the script.
-		return ee.ExitCode, text, ee.ExitCode == 137 || ee.ExitCode == 124 || ee.ExitCode < 0, nil
+	res, err := s.Node.Sudo(ctx, nil, "timeout", "-s", "KILL", TimeoutSeconds(s.Timeout), s.Script, action)
+	if err != nil {
+		return -1, "", false, err
 	}
-	return -1, text, false, err
+	text := string(res.Stdout) + string(res.Stderr)
+	// timeout(1) exits 137 when it had to KILL the script.
+	return res.ExitCode, text, res.ExitCode == 137 || res.ExitCode == 124 || res.ExitCode < 0, nil
 }
 
-const killScript = `pid=$(cat "$1" 2>/dev/null) || exit 3
-case "$pid" in ''|*[!0-9]*) exit 3 ;; esac
-kill -0 "$pid" 2>/dev/null || exit 3
-kill -KILL "$pid"
-while kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do sleep 0.1; done`
+// TimeoutSeconds is a bound as timeout(1) takes it: whole seconds, rounded
+// up, and at least 1, since `timeout 0` means no bound at all.
+func TimeoutSeconds(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(secs, 1), 10)
+}
 
+var killPIDFileScript = Script("kill-pidfile")
+
+// KillService SIGKILLs the process named in the pid file; false when no
+// live process is named there.
 func (s *NodeScript) KillService(ctx context.Context) (bool, error) {
-	_, err := s.Node.SudoScript(ctx, killScript, s.PIDFile)
-	var ee *lab.ExitError
-	if errors.As(err, &ee) && ee.ExitCode == 3 {
+	res, err := s.Node.SudoScript(ctx, killPIDFileScript, s.PIDFile)
+	switch {
+	case err != nil:
+		return false, err
+	case res.ExitCode == 3:
 		return false, nil
 	}
-	return err == nil, err
+	return true, res.Err()
 }
 
 // CheckScriptPath is where `check-initd --script` puts a user's script.

@@ -43,49 +43,6 @@ func (f File) owner() string {
 	return f.Owner
 }
 
-// sftpServerScript starts the SFTP server as root so that halab can write
-// root-owned files (/etc/ha.d/authkeys) directly, with no world-readable
-// staging copy. Paths differ between distributions.
-const sftpServerScript = `for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do
-  [ -x "$p" ] && exec "$p"
-done
-echo "no sftp-server found" >&2
-exit 127`
-
-// OpenSFTP starts a root SFTP session on the node.
-func OpenSFTP(ctx context.Context, n *lab.Node) (*sftp.Client, error) {
-	sess, err := n.Client.NewSession()
-	if err != nil {
-		return nil, &lab.ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: "sftp", Err: err}
-	}
-	w, err := sess.StdinPipe()
-	if err != nil {
-		sess.Close()
-		return nil, err
-	}
-	r, err := sess.StdoutPipe()
-	if err != nil {
-		sess.Close()
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	sess.Stderr = &stderr
-	if err := sess.Start(lab.QuoteArgs([]string{"sudo", "-n", "--", "sh", "-c", sftpServerScript})); err != nil {
-		sess.Close()
-		return nil, &lab.ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: "sudo sftp-server", Err: err}
-	}
-	c, err := sftp.NewClientPipe(r, w,
-		sftp.UseConcurrentWrites(true),
-		sftp.MaxConcurrentRequestsPerFile(64),
-	)
-	if err != nil {
-		sess.Close()
-		return nil, fmt.Errorf("node %s: starting sftp-server as root: %v %s", n.Name, err, strings.TrimSpace(stderr.String()))
-	}
-	go func() { <-ctx.Done(); c.Close() }()
-	return c, nil
-}
-
 // remoteState is what a file on the node is now.
 type remoteState struct {
 	exists     bool
@@ -94,45 +51,51 @@ type remoteState struct {
 	sha256     string
 }
 
-// statScript prints, per path argument, "MODE:OWNER:GROUP SHA256" or "- -"
-// in one round trip for all files.
-const statScript = `for p in "$@"; do
-  if [ -f "$p" ]; then
-    printf '%s %s\n' "$(stat -c '%a:%U:%G' -- "$p")" "$(sha256sum < "$p" | cut -d' ' -f1)"
-  else
-    echo "- -"
-  fi
-done`
+var (
+	statScript = Script("stat")
+	idsScript  = Script("ids")
+)
 
-func statRemote(ctx context.Context, n *lab.Node, paths []string) ([]remoteState, error) {
-	res, err := n.SudoScript(ctx, statScript, paths...)
+func statRemote(ctx context.Context, n lab.Runner, paths []string) ([]remoteState, error) {
+	res, err := lab.Check(n.SudoScript(ctx, statScript, paths...))
 	if err != nil {
 		return nil, err
 	}
+	return parseStat(n.NodeName(), res.Stdout, len(paths))
+}
+
+// parseStat reads stat.sh's lines, one per file asked about.
+func parseStat(node string, out0 []byte, want int) ([]remoteState, error) {
 	var out []remoteState
-	sc := bufio.NewScanner(bytes.NewReader(res.Stdout))
+	sc := bufio.NewScanner(bytes.NewReader(out0))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) != 2 {
-			return nil, fmt.Errorf("node %s: unexpected stat output %q", n.Name, sc.Text())
+			return nil, fmt.Errorf("node %s: unexpected stat output %q", node, sc.Text())
 		}
 		if f[0] == "-" {
 			out = append(out, remoteState{})
 			continue
 		}
 		parts := strings.SplitN(f[0], ":", 3)
-		m, _ := strconv.ParseUint(parts[0], 8, 32)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("node %s: unexpected stat output %q (want MODE:OWNER:GROUP SHA256)", node, sc.Text())
+		}
+		m, err := strconv.ParseUint(parts[0], 8, 32)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: unexpected stat output %q: mode %q is not octal", node, sc.Text(), parts[0])
+		}
 		out = append(out, remoteState{exists: true, mode: os.FileMode(m), owner: parts[1], grp: parts[2], sha256: f[1]})
 	}
-	if len(out) != len(paths) {
-		return nil, fmt.Errorf("node %s: stat returned %d lines for %d files", n.Name, len(out), len(paths))
+	if len(out) != want {
+		return nil, fmt.Errorf("node %s: stat returned %d lines for %d files", node, len(out), want)
 	}
 	return out, nil
 }
 
 // Pusher writes files to one node over a root SFTP session.
 type Pusher struct {
-	Node *lab.Node
+	Node lab.Runner
 	// Bar shows files of at least ProgressMin bytes (nil: no bar).
 	Bar         *Bar
 	ProgressMin int64
@@ -148,7 +111,7 @@ func (p *Pusher) Close() {
 
 // PushFiles pushes files to a node in one SFTP session and returns the
 // base names of those it changed.
-func PushFiles(ctx context.Context, n *lab.Node, files []File) ([]string, error) {
+func PushFiles(ctx context.Context, n lab.Runner, files []File) ([]string, error) {
 	pusher := &Pusher{Node: n}
 	defer pusher.Close()
 	ch, err := pusher.Push(ctx, files)
@@ -218,9 +181,9 @@ func (p *Pusher) Push(ctx context.Context, files []File) ([]bool, error) {
 
 func (p *Pusher) fileErr(f File, op string, err error) error {
 	if lost := p.Node.Lost(); lost != nil {
-		return fmt.Errorf("node %s: %s %s: %w; check it with `halab status` (is it paused, frozen or cut off?), then re-run", p.Node.Name, op, f.Path, lost)
+		return fmt.Errorf("node %s: %s %s: %w; check it with `halab status` (is it paused, frozen or cut off?), then re-run", p.Node.NodeName(), op, f.Path, lost)
 	}
-	return fmt.Errorf("node %s: %s %s: %w", p.Node.Name, op, f.Path, err)
+	return fmt.Errorf("node %s: %s %s: %w", p.Node.NodeName(), op, f.Path, err)
 }
 
 // write streams the file to a temporary name beside the target, sets mode
@@ -234,7 +197,9 @@ func (p *Pusher) write(ctx context.Context, f File, uid, gid int) (err error) {
 	prefix := "." + path.Base(f.Path) + ".halab-"
 	p.removeStale(dir, prefix)
 	var suffix [6]byte
-	rand.Read(suffix[:])
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return err
+	}
 	tmp := path.Join(dir, prefix+hex.EncodeToString(suffix[:]))
 	w, err := p.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_TRUNC)
 	if err != nil {
@@ -297,7 +262,7 @@ func (p *Pusher) removeTemp(tmp string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := p.Node.Sudo(ctx, nil, "rm", "-f", "--", tmp); err != nil {
+	if _, err := lab.Check(p.Node.Sudo(ctx, nil, "rm", "-f", "--", tmp)); err != nil {
 		return fmt.Sprintf("the partial file %s could not be removed (%v); the next push to that node removes it", tmp, err)
 	}
 	return "the partial file " + tmp + " was removed"
@@ -324,7 +289,7 @@ func (p *Pusher) describeWriteErr(ctx context.Context, err error, dir string, si
 	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure {
 		return err
 	}
-	res, dfErr := p.Node.Run(ctx, nil, "df", "-Pk", "--", dir)
+	res, dfErr := lab.Check(p.Node.Run(ctx, nil, "df", "-Pk", "--", dir))
 	if dfErr == nil {
 		if f := strings.Fields(lastLine(string(res.Stdout))); len(f) >= 6 {
 			if avail, perr := strconv.ParseInt(f[3], 10, 64); perr == nil && avail*1024 < size {
@@ -356,7 +321,7 @@ func (p *Pusher) ensureSFTP(ctx context.Context) error {
 	if p.sftp != nil {
 		return nil
 	}
-	c, err := OpenSFTP(ctx, p.Node)
+	c, err := p.Node.SFTP(ctx)
 	if err != nil {
 		return err
 	}
@@ -368,9 +333,9 @@ func (p *Pusher) primaryGroup(ctx context.Context, user string) (string, error) 
 	if user == "root" {
 		return "root", nil
 	}
-	res, err := p.Node.Run(ctx, nil, "id", "-gn", "--", user)
+	res, err := lab.Check(p.Node.Run(ctx, nil, "id", "-gn", "--", user))
 	if err != nil {
-		return "", fmt.Errorf("node %s: user %s: %w", p.Node.Name, user, err)
+		return "", fmt.Errorf("node %s: user %s: %w", p.Node.NodeName(), user, err)
 	}
 	return strings.TrimSpace(string(res.Stdout)), nil
 }
@@ -383,16 +348,19 @@ func (p *Pusher) ids2(ctx context.Context, user, group string) (int, int, error)
 	if v, ok := p.ids[key]; ok {
 		return v[0], v[1], nil
 	}
-	res, err := p.Node.Run(ctx, nil, "sh", "-c", `id -u -- "$1" && getent group -- "$2" | cut -d: -f3`, "sh", user, group)
+	res, err := lab.Check(p.Node.Run(ctx, nil, "sh", "-c", idsScript, "sh", user, group))
 	if err != nil {
-		return 0, 0, fmt.Errorf("node %s: looking up %s: %w", p.Node.Name, key, err)
+		return 0, 0, fmt.Errorf("node %s: looking up %s: %w", p.Node.NodeName(), key, err)
 	}
 	f := strings.Fields(string(res.Stdout))
 	if len(f) != 2 {
-		return 0, 0, fmt.Errorf("node %s: no user %s or group %s", p.Node.Name, user, group)
+		return 0, 0, fmt.Errorf("node %s: no user %s or group %s", p.Node.NodeName(), user, group)
 	}
-	uid, _ := strconv.Atoi(f[0])
-	gid, _ := strconv.Atoi(f[1])
+	uid, err1 := strconv.Atoi(f[0])
+	gid, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("node %s: looking up %s: not a uid and gid: %q", p.Node.NodeName(), key, res.Stdout)
+	}
 	p.ids[key] = [2]int{uid, gid}
 	return uid, gid, nil
 }

@@ -60,9 +60,9 @@ type Options struct {
 // Provisioner runs the steps against connected nodes.
 type Provisioner struct {
 	Lab     *lab.Lab
-	Nodes   []*lab.Node
+	Nodes   []lab.Runner
 	Opts    Options
-	Stack   string
+	Stack   *Stack
 	Secrets *Secrets
 	Params  templates.Params
 
@@ -108,7 +108,7 @@ func (p *Provisioner) Changed() int {
 
 // nodeStep is one step's work on one node: it says whether it changed
 // anything and, optionally, a detail for the summary.
-type nodeStep func(ctx context.Context, n *lab.Node) (changed bool, detail string, err error)
+type nodeStep func(ctx context.Context, n lab.Runner) (changed bool, detail string, err error)
 
 // eachNode runs a step on every node in parallel and records the results.
 func (p *Provisioner) eachNode(ctx context.Context, step string, fn nodeStep) error {
@@ -121,10 +121,10 @@ func (p *Provisioner) eachNode(ctx context.Context, step string, fn nodeStep) er
 			start := time.Now()
 			changed, detail, err := fn(ctx, n)
 			if err != nil {
-				errs[i] = &StepError{Node: n.Name, Step: step, Err: err}
+				errs[i] = &StepError{Node: n.NodeName(), Step: step, Err: err}
 				return
 			}
-			p.record(StepResult{Node: n.Name, Step: step, Changed: changed, Detail: detail, Took: time.Since(start)})
+			p.record(StepResult{Node: n.NodeName(), Step: step, Changed: changed, Detail: detail, Took: time.Since(start)})
 		}()
 	}
 	wg.Wait()
@@ -148,7 +148,7 @@ func (p *Provisioner) clusterStep(ctx context.Context, step string, fn func(ctx 
 }
 
 // New prepares a provisioning run on connected nodes.
-func New(l *lab.Lab, nodes []*lab.Node, opts Options) (*Provisioner, error) {
+func New(l *lab.Lab, nodes []lab.Runner, opts Options) (*Provisioner, error) {
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
@@ -195,7 +195,7 @@ func (p *Provisioner) Run(ctx context.Context) error {
 		return &StepError{Node: "*", Step: StepOS, Err: err}
 	}
 	p.Stack = stack
-	fmt.Fprintf(out, "==> stack %s; installing packages, JDK, service, %s files\n", stack, messagingName(stack))
+	fmt.Fprintf(out, "==> stack %s; installing packages, JDK, service, %s files\n", stack.Name, stack.Messaging)
 	for _, s := range []struct {
 		name string
 		fn   nodeStep
@@ -210,11 +210,11 @@ func (p *Provisioner) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	fmt.Fprintf(out, "==> waiting for %s membership of %s\n", messagingName(stack), strings.Join(p.Lab.Cfg.NodeNames(), ", "))
+	fmt.Fprintf(out, "==> waiting for %s membership of %s\n", stack.Messaging, strings.Join(p.Lab.Cfg.NodeNames(), ", "))
 	if err := p.clusterStep(ctx, StepMembership, p.membership); err != nil {
 		return err
 	}
-	if stack != "heartbeat-v1" {
+	if stack.Caps.ResourceManager {
 		fmt.Fprintln(out, "==> applying the crm configuration")
 		if err := p.clusterStep(ctx, StepCRM, p.crm); err != nil {
 			return err
@@ -224,35 +224,42 @@ func (p *Provisioner) Run(ctx context.Context) error {
 	return p.clusterStep(ctx, StepVIP, p.waitVIP)
 }
 
-func messagingName(stack string) string {
-	if stack == "corosync" {
-		return "corosync"
-	}
-	return "heartbeat"
-}
-
-func (p *Provisioner) resolveStack() (string, error) {
+func (p *Provisioner) resolveStack() (*Stack, error) {
 	want := p.Lab.Cfg.Stack
 	if p.Opts.Stack != "" {
 		want = p.Opts.Stack
 	}
-	stack := ""
+	var stack *Stack
 	for _, n := range p.Nodes {
-		info := p.osInfo[n.Name]
-		s := want
-		if s == "auto" {
-			s = info.DefaultStack()
-			if s == "" {
-				return "", fmt.Errorf("node %s runs %s %s: no default stack for it; set stack: in lab.yaml", n.Name, info.ID, info.VersionID)
+		info := p.osInfo[n.NodeName()]
+		var s *Stack
+		if want == AutoStack {
+			var ok bool
+			if s, ok = info.AutoStack(); !ok {
+				return nil, fmt.Errorf("node %s runs %s %s: no default stack for it; set stack: in lab.yaml", n.NodeName(), info.ID, info.VersionID)
+			}
+		} else {
+			var ok bool
+			if s, ok = StackByName(want); !ok {
+				return nil, fmt.Errorf("unknown stack %q (use one of %s)", want, strings.Join(StackNames(), ", "))
 			}
 		}
-		if err := info.Supports(s); err != nil {
-			return "", fmt.Errorf("node %s: %w", n.Name, err)
+		if err := s.Runs(info); err != nil {
+			return nil, fmt.Errorf("node %s: %w (stacks that run there: %s)", n.NodeName(), err, strings.Join(info.Stacks(), ", "))
 		}
-		if stack != "" && s != stack {
-			return "", fmt.Errorf("nodes disagree on the stack (%s vs %s): run the same OS on every node", stack, s)
+		if stack != nil && s != stack {
+			return nil, fmt.Errorf("nodes disagree on the stack (%s vs %s): run the same OS on every node", stack.Name, s.Name)
 		}
 		stack = s
 	}
 	return stack, nil
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -3,8 +3,11 @@ package provision
 import (
 	"os"
 	"reflect"
-	"strings"
+	"slices"
 	"testing"
+	"time"
+
+	"halab/lab"
 )
 
 func TestParseOSRelease(t *testing.T) {
@@ -26,17 +29,22 @@ func TestParseOSRelease(t *testing.T) {
 			if got != c.want {
 				t.Fatalf("got %+v, want %+v", got, c.want)
 			}
-			if s := got.DefaultStack(); s != c.stack {
-				t.Errorf("DefaultStack = %q, want %q", s, c.stack)
+			s, ok := got.AutoStack()
+			if name := ""; ok {
+				name = s.Name
+				if name != c.stack {
+					t.Errorf("AutoStack = %q, want %q", name, c.stack)
+				}
+			} else if c.stack != "" {
+				t.Errorf("AutoStack = none, want %q", c.stack)
 			}
-			if err := got.Supports("heartbeat"); (err == nil) != c.supportsHBCRM {
-				t.Errorf("Supports(heartbeat) = %v", err)
+			hb, _ := StackByName("heartbeat")
+			if err := hb.Runs(got); (err == nil) != c.supportsHBCRM {
+				t.Errorf("heartbeat.Runs = %v", err)
 			}
-			if err := got.Supports("heartbeat-v1"); err != nil {
+			v1, _ := StackByName("heartbeat-v1")
+			if err := v1.Runs(got); err != nil {
 				t.Errorf("heartbeat-v1 must run everywhere: %v", err)
-			}
-			if err := got.Supports("nope"); err == nil {
-				t.Errorf("unknown stack accepted")
 			}
 		})
 	}
@@ -69,19 +77,69 @@ func TestParseCrmMonOnline(t *testing.T) {
 	}
 }
 
-func TestPackagesAndDaemonsPerStack(t *testing.T) {
-	for _, stack := range []string{"heartbeat", "heartbeat-v1", "corosync"} {
-		pk := strings.Join(Packages(stack), " ")
-		run, stop := Daemons(stack)
-		switch stack {
-		case "corosync":
-			if !strings.Contains(pk, "corosync") || !strings.Contains(pk, "crmsh") || !reflect.DeepEqual(run, []string{"corosync", "pacemaker"}) || !reflect.DeepEqual(stop, []string{"heartbeat"}) {
-				t.Errorf("%s: packages %q, run %v, stop %v", stack, pk, run, stop)
+func TestStackRegistry(t *testing.T) {
+	names := StackNames()
+	if len(names) < 3 {
+		t.Fatalf("stacks %v", names)
+	}
+	precise := OSInfo{ID: "ubuntu", VersionID: "12.04"}
+	bookworm := OSInfo{ID: "debian", VersionID: "12"}
+	for _, s := range Stacks() {
+		t.Run(s.Name, func(t *testing.T) {
+			if got, ok := StackByName(s.Name); !ok || got != s {
+				t.Fatalf("StackByName(%q) = %v, %v", s.Name, got, ok)
 			}
-		default:
-			if !strings.Contains(pk, "heartbeat") || strings.Contains(pk, "corosync") || !reflect.DeepEqual(run, []string{"heartbeat"}) {
-				t.Errorf("%s: packages %q, run %v", stack, pk, run)
+			if s.About == "" || len(s.Packages) == 0 || len(s.Daemons) == 0 || s.Messaging == "" || len(s.Stop) == 0 || s.Status == "" {
+				t.Errorf("incomplete stack: %+v", s)
 			}
+			if !slices.Contains(s.Packages, s.Messaging) {
+				t.Errorf("the messaging daemon %s is not among the packages %v", s.Messaging, s.Packages)
+			}
+			for _, d := range s.Conflicts() {
+				if slices.Contains(s.Daemons, d) {
+					t.Errorf("%s both runs and stops %s", s.Name, d)
+				}
+			}
+			// Every stack's own facts are recognised as its own, and as
+			// no other stack's.
+			facts := NodeFacts{Enabled: s.Daemons, CRM: "no"}
+			if s.Caps.ResourceManager && !slices.Contains(s.Daemons, "corosync") {
+				facts.CRM = "yes"
+			}
+			for _, o := range Stacks() {
+				if o.Detect(facts) != (o == s) {
+					t.Errorf("facts %+v: %s.Detect = %v", facts, o.Name, o.Detect(facts))
+				}
+			}
+			if s.Runs(precise) != nil && s.Runs(bookworm) != nil {
+				t.Errorf("%s runs nowhere", s.Name)
+			}
+			art, _ := lab.TimingProfile("article")
+			if d := s.Detection(art); d <= 0 || d > time.Minute {
+				t.Errorf("detection %s", d)
+			}
+			if !s.Caps.ResourceManager && s.Caps.Monitor {
+				t.Error("a monitor without a resource manager")
+			}
+		})
+	}
+	if s, ok := precise.AutoStack(); !ok || s.Name != "heartbeat" {
+		t.Errorf("auto on precise: %v", s)
+	}
+	if s, ok := bookworm.AutoStack(); !ok || s.Name != "corosync" {
+		t.Errorf("auto on bookworm: %v", s)
+	}
+}
+
+func TestCapsLabelFilter(t *testing.T) {
+	cases := map[Caps]string{
+		{ResourceManager: true, Monitor: true}: "!without-crm && !without-monitor",
+		{}:                                     "!needs-crm && !needs-monitor",
+		{ResourceManager: true}:                "!without-crm && !needs-monitor",
+	}
+	for c, want := range cases {
+		if got := c.LabelFilter(); got != want {
+			t.Errorf("%+v: %q, want %q", c, got, want)
 		}
 	}
 }

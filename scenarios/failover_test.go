@@ -13,6 +13,7 @@ import (
 	"halab/provision"
 	"halab/scenarios/harness"
 	"halab/scenarios/prober"
+	"halab/templates"
 )
 
 func (e *env) vipURL() string {
@@ -170,9 +171,6 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(12*time.Minute))
 
 	It("standby of the owner: the VIP moves without an outage beyond the bound", Label("graceful", "needs-crm"), func(ctx SpecContext) {
-		if !E.c.Pacemaker() {
-			Skip("standby needs a resource manager: stack " + E.stack + " has none")
-		}
 		_, survivor, _ := E.move(ctx, harness.Standby, "standby", 30*time.Second)
 		a := E.c.Audit(ctx)
 		Expect(a.Problems()).To(BeEmpty(), a.String())
@@ -183,13 +181,10 @@ var _ = Describe("failover", Serial, func() {
 		E.move(ctx, harness.StopMessaging, "stop-messaging", 60*time.Second)
 	}, SpecTimeout(10*time.Minute))
 
-	It("SIGKILL of the service on the owner: the monitor restarts it, fail count +1", Label("service", "needs-monitor"), func(ctx SpecContext) {
-		if !E.c.Pacemaker() {
-			Skip("resource monitoring needs Pacemaker: see the heartbeat-v1 known-limitation scenario")
-		}
+	It("SIGKILL of the service on the owner: the monitor restarts it, fail count +1", Label("service", "needs-monitor", "needs-crm"), func(ctx SpecContext) {
 		owner := E.stable(ctx)
 		before := E.c.Audit(ctx).FailCounts()[provision.ServiceResource+"@"+owner]
-		bound := serviceMonitor + *serviceFlag
+		bound := templates.ServiceMonitor + *serviceFlag
 		// migration-threshold 0 never moves the service for failures; 1
 		// moves it on the first one.
 		want := owner
@@ -213,23 +208,20 @@ var _ = Describe("failover", Serial, func() {
 		Expect(a.ServiceOn()).To(Equal([]string{want}), a.String())
 	}, SpecTimeout(8*time.Minute))
 
-	It("SIGKILL of the service on heartbeat v1: nothing restarts it (known limitation)", Label("service", "known-limitation"), func(ctx SpecContext) {
-		if E.c.Pacemaker() {
-			Skip("Pacemaker monitors the service: see the fail-count scenario")
-		}
+	It("SIGKILL of the service without resource monitoring: nothing restarts it (known limitation)", Label("service", "known-limitation", "without-monitor"), func(ctx SpecContext) {
 		owner, _, bound := E.fault(ctx, harness.KillService)
-		By(fmt.Sprintf("watching for %s: heartbeat v1 only watches nodes, not resources", bound))
+		By(fmt.Sprintf("watching for %s: stack %s only watches nodes, not resources", bound, E.stack))
 		Consistently(func(g Gomega) {
 			_, err := E.owner(ctx)
 			g.Expect(err).To(HaveOccurred(), "the VIP answers again")
 		}).WithContext(ctx).WithTimeout(bound).WithPolling(time.Second).Should(Succeed())
 		rep, entry := E.report("kill-service", bound, prober.KnownLimitation,
-			"heartbeat v1 has no resource monitoring: the VIP stayed on "+owner+" with the service dead; halab fault heal restarts it")
+			"stack "+E.stack+" has no resource monitoring: the VIP stayed on "+owner+" with the service dead; halab fault heal restarts it")
 		a := E.c.Audit(ctx)
 		Expect(a.VIPHolders()).To(Equal([]string{owner}), "the VIP stays on the node with the dead service: "+a.String())
 		Expect(a.ServiceOn()).To(BeEmpty(), a.String())
 		Expect(rep.Recovered).To(BeFalse(), rep.String())
-		Skip("known limitation of heartbeat-v1, not a pass: " + entry.String())
+		Skip("known limitation of " + E.stack + ", not a pass: " + entry.String())
 	}, SpecTimeout(8*time.Minute))
 
 	It("SIGKILL of the messaging daemon on the owner: the peer takes over; without STONITH both hold the VIP", Label("daemon"), func(ctx SpecContext) {
@@ -247,7 +239,7 @@ var _ = Describe("failover", Serial, func() {
 		// VIP: split brain, which the harness reports, not hides.
 		Expect(a.VIPHolders()).To(ConsistOf(owner, survivor), "both nodes hold the VIP: "+a.String())
 		note := fmt.Sprintf("split brain: %s keeps the VIP and the service after its %s died, %s took them over; %s",
-			owner, harness.Daemon(E.stack), survivor, E.noFencing())
+			owner, E.c.Stack.Messaging, survivor, E.noFencing())
 		E.report("kill-daemon", bound, prober.Passed, note)
 
 		By("restarting the daemon: the cluster must converge to one owner")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"halab/lab"
+	"halab/provision"
 	"halab/scenarios/harness"
 	"halab/scenarios/prober"
 )
@@ -29,11 +31,6 @@ var (
 	repeatFlag    = flag.Int("repeat", 2, "power-offs in the repeated-failover scenario")
 	artifactsFlag = flag.String("artifacts", "", "directory for failed scenarios' crm_mon, CIB, logs and prober timeline (default: build/artifacts/RUN of the checkout)")
 )
-
-// serviceMonitor is the STRATOS monitor interval of templates/crm.tmpl
-// (provision checks the live CIB has it): how long Pacemaker may take to
-// notice a dead service.
-const serviceMonitor = 15 * time.Second
 
 // env is the lab the specs run against, opened once per suite.
 type env struct {
@@ -54,17 +51,47 @@ func TestScenarios(t *testing.T) {
 		t.Skip("failover scenarios need a provisioned lab: make lab-up, then ginkgo ./scenarios, make scenarios or HALAB_SCENARIOS=1 go test ./scenarios")
 	}
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "halab failover scenarios")
+	suite, reporter := GinkgoConfiguration()
+	// What the stack can do selects the specs up front: a spec that needs
+	// a resource manager or a monitor is left out where there is none.
+	if filter, err := capsFilter(); err != nil {
+		t.Fatalf("reading the lab's stack to select the specs: %v", err)
+	} else if suite.LabelFilter == "" {
+		suite.LabelFilter = filter
+	} else {
+		suite.LabelFilter = "(" + suite.LabelFilter + ") && " + filter
+	}
+	RunSpecs(t, "halab failover scenarios", suite, reporter)
+}
+
+// capsFilter opens the lab, asks a node which stack it runs and returns
+// the label filter of that stack's capabilities.
+func capsFilter() (string, error) {
+	l, err := lab.Open(configPath(), io.Discard, provision.CheckConfig)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := harness.Open(ctx, l)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return c.Stack.Caps.LabelFilter(), nil
+}
+
+func configPath() string {
+	if *configFlag != "" {
+		return *configFlag
+	}
+	return filepath.Join("..", lab.DefaultFile)
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	SetDefaultEventuallyTimeout(2 * time.Minute)
 	SetDefaultEventuallyPollingInterval(500 * time.Millisecond)
-	path := *configFlag
-	if path == "" {
-		path = filepath.Join("..", lab.DefaultFile)
-	}
-	l, err := lab.Open(path, GinkgoWriter)
+	l, err := lab.Open(configPath(), GinkgoWriter, provision.CheckConfig)
 	Expect(err).NotTo(HaveOccurred(), "opening the lab (run `make lab-up` first)")
 	// The suite owns the lab while it runs: `halab fault` or `halab
 	// provision` from another terminal is refused, not interleaved.
@@ -73,11 +100,11 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	DeferCleanup(unlock)
 	c, err := harness.Open(ctx, l)
 	Expect(err).NotTo(HaveOccurred())
-	E = &env{lab: l, c: c, stack: c.Stack, artifacts: *artifactsFlag}
+	E = &env{lab: l, c: c, stack: c.Stack.Name, artifacts: *artifactsFlag}
 	if E.artifacts == "" {
 		E.artifacts = filepath.Join(l.Root, "build", "artifacts", time.Now().Format("20060102-150405"))
 	}
-	fmt.Fprintf(GinkgoWriter, "lab %s, provider %s, stack %s, bound %s\n", l.Cfg.Name, l.Provider, E.stack, E.bound())
+	fmt.Fprintf(GinkgoWriter, "lab %s, provider %s, stack %s, bound %s\n", l.Cfg.Name, l.Provider.Name(), E.stack, E.bound())
 	// The safety net under every spec's own heal: whatever an earlier,
 	// killed run left (a rule, a stopped daemon, a node off) is undone
 	// before, and again after, the suite.
@@ -181,14 +208,7 @@ func (e *env) bound() time.Duration {
 	if *boundFlag > 0 {
 		return *boundFlag
 	}
-	t := e.lab.Cfg.Timings
-	var detect time.Duration
-	if e.stack == "corosync" {
-		detect = time.Duration(t.TokenMS+t.ConsensusMS) * time.Millisecond
-	} else {
-		detect = time.Duration(t.Deadtime) * time.Second
-	}
-	return detect + *serviceFlag
+	return e.c.Stack.Detection(e.lab.Cfg.Timings) + *serviceFlag
 }
 
 func (e *env) healAll(ctx context.Context, when string) {

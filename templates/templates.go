@@ -67,8 +67,9 @@ var tmplFS embed.FS
 var serviceJava []byte
 
 var tmpls = template.Must(template.New("").Funcs(template.FuncMap{
-	"shq": shellQuote,
-	"inc": func(i int) int { return i + 1 },
+	"shq":     shellQuote,
+	"inc":     func(i int) int { return i + 1 },
+	"article": func() article { return articleNames },
 }).ParseFS(tmplFS, "*.tmpl"))
 
 // HaCf renders /etc/ha.d/ha.cf. crm selects Pacemaker as the resource

@@ -61,8 +61,8 @@ against one you are using. Figures:
 				}
 			}
 			for _, s := range o.stacks {
-				if s != "corosync" && s != "heartbeat-v1" && s != "heartbeat" {
-					return &usageError{fmt.Sprintf("--stacks %q: use corosync, heartbeat-v1 or heartbeat", s)}
+				if _, ok := provision.StackByName(s); !ok {
+					return &usageError{fmt.Sprintf("--stacks %q: use some of %s", s, strings.Join(provision.StackNames(), ","))}
 				}
 			}
 			for _, p := range o.profiles {
@@ -85,7 +85,7 @@ against one you are using. Figures:
 	c.Flags().IntVar(&o.suiteReps, "suite-reps", 1, "repetitions of the full scenario suite per stack")
 	c.Flags().StringSliceVar(&o.figures, "figures", benchFigures, "figures to measure")
 	c.Flags().StringSliceVar(&o.profiles, "profiles", []string{"article", "fast"}, "timing profiles for the failover figure")
-	c.Flags().StringSliceVar(&o.stacks, "stacks", []string{"corosync", "heartbeat-v1"}, "stacks for the failover and suite figures")
+	c.Flags().StringSliceVar(&o.stacks, "stacks", nil, "stacks for the failover and suite figures (default: every stack the nodes' OS runs)")
 	c.Flags().StringVar(&o.outDir, "out", "build/bench", "where bench.md, bench.json and the logs go")
 	c.Flags().StringVar(&o.failLabel, "failover-label", "power-off", "Ginkgo label of the power-off spec")
 	c.Flags().BoolVar(&o.keep, "keep", false, "leave the lab up at the end (default: halab down)")
@@ -157,8 +157,8 @@ func (b *bench) say(format string, args ...any) {
 func (b *bench) want(fig string) bool { return slices.Contains(b.o.figures, fig) }
 
 func (b *bench) run(ctx context.Context) error {
-	if b.l.Provider != "docker" && b.want("up-scratch") {
-		return &usageError{"up-scratch needs the docker provider"}
+	if _, ok := b.l.Provider.(lab.ImageCache); !ok && b.want("up-scratch") {
+		return &usageError{fmt.Sprintf("up-scratch needs a provider that builds node images on this machine; %s does not", b.l.Provider.Name())}
 	}
 	b.say("lab %s (%s), results in %s", b.l.Cfg.Name, relTo(b.l.Root, b.config), relTo(b.l.Root, b.out))
 	// Every image the bench builds has a rootfs base of its own name, so
@@ -387,7 +387,11 @@ func (b *bench) scratchFigure(ctx context.Context) error {
 		if err := b.halab(ctx, "down", nil); err != nil {
 			return err
 		}
-		for _, tag := range []string{b.l.Vagrant.Image, img + ":latest", base} {
+		tags, err := b.l.Provider.(lab.ImageCache).Images()
+		if err != nil {
+			return err
+		}
+		for _, tag := range tags {
 			if lab.ImageExists(ctx, tag) {
 				if _, err := b.runLogged(ctx, "rmi", nil, "docker", "rmi", tag); err != nil {
 					return err

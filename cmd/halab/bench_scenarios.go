@@ -11,6 +11,8 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"halab/lab"
+	"halab/provision"
 	"halab/scenarios/prober"
 )
 
@@ -82,7 +84,11 @@ func outagesOf(s types.SpecReport) []prober.Entry {
 // failoverFigure runs the power-off spec once per repetition, per stack
 // and timing profile, and reports the prober's outage and outage/bound.
 func (b *bench) failoverFigure(ctx context.Context) error {
-	for _, stack := range b.o.stacks {
+	stacks, err := b.stacks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, stack := range stacks {
 		for _, profile := range b.o.profiles {
 			cfg, err := b.provisionStack(ctx, stack, profile)
 			if err != nil {
@@ -91,7 +97,7 @@ func (b *bench) failoverFigure(ctx context.Context) error {
 			out := newSeries("failover-"+stack+"-"+profile, fmt.Sprintf("power-off outage, %s, %s timings", stack, profile), "s")
 			ratio := newSeries("failover-ratio-"+stack+"-"+profile, fmt.Sprintf("power-off outage / bound, %s, %s timings", stack, profile), "×")
 			ratio.setTargetAll("≤ 1 every rep", 1.000001)
-			if stack == "corosync" && profile == "fast" {
+			if fastDetection(stack, profile) {
 				out.setTargetAll("< 5 s every rep", 5)
 			}
 			failed := 0
@@ -138,7 +144,11 @@ func (b *bench) suiteFigure(ctx context.Context) error {
 	if b.o.suiteReps == 0 {
 		return nil
 	}
-	for _, stack := range b.o.stacks {
+	stacks, err := b.stacks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, stack := range stacks {
 		cfg, err := b.provisionStack(ctx, stack, b.l.Cfg.Timings.Profile)
 		if err != nil {
 			return err
@@ -166,4 +176,31 @@ func (b *bench) suiteFigure(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stacks are the stacks to measure: --stacks, or every stack the nodes'
+// OS runs.
+func (b *bench) stacks(ctx context.Context) ([]string, error) {
+	if len(b.o.stacks) > 0 {
+		return b.o.stacks, nil
+	}
+	nodes, err := b.l.Connect(ctx, b.l.Cfg.NodeNames()[0])
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(nodes)
+	info, err := provision.NodeOS(ctx, nodes[0])
+	if err != nil {
+		return nil, err
+	}
+	b.o.stacks = info.Stacks()
+	return b.o.stacks, nil
+}
+
+// fastDetection: a stack that declares a dead peer within about a second
+// with these timings, which the fast profile's 5 s outage target is for.
+func fastDetection(stack, profile string) bool {
+	s, ok := provision.StackByName(stack)
+	t, okp := lab.TimingProfile(profile)
+	return ok && okp && s.Detection(t) <= 3*time.Second
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,35 +22,12 @@ import (
 func (a *app) imageCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "image",
-		Short: "Build the docker provider's node image (skipped when up to date)",
+		Short: "Prepare what the provider makes nodes from (the docker provider's node image; skipped when up to date)",
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
-			return ensureImage(cmd.Context(), l)
+			return l.Provider.Prepare(cmd.Context(), l.Out)
 		}),
 	}
-}
-
-func ensureImage(ctx context.Context, l *lab.Lab) error {
-	if err := lab.Runnable("docker"); err != nil {
-		return err
-	}
-	tag := l.Vagrant.Image
-	if tag == "" {
-		if t, err := lab.ImageTag(l.Root, l.Cfg); err == nil {
-			tag = t
-		}
-	}
-	if lab.ImageExists(ctx, tag) {
-		fmt.Fprintf(l.Out, "==> node image %s is up to date\n", tag)
-		return nil
-	}
-	fmt.Fprintf(l.Out, "==> building node image %s (inputs changed or first build)\n", tag)
-	start := time.Now()
-	if err := lab.BuildImage(ctx, l.Root, l.Cfg, tag, lab.NewPrefixWriter(l.Out, "    ")); err != nil {
-		return err
-	}
-	fmt.Fprintf(l.Out, "==> node image built in %s\n", time.Since(start).Round(time.Second))
-	return nil
 }
 
 func (a *app) upCmd() *cobra.Command {
@@ -63,18 +39,13 @@ func (a *app) upCmd() *cobra.Command {
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
 			out := l.Out
-			fmt.Fprintf(out, "==> provider %s (%s)\n", l.Provider, l.ProviderReason)
-			if err := lab.Runnable(l.Provider); err != nil {
+			fmt.Fprintf(out, "==> provider %s (%s)\n", l.Provider.Name(), l.ProviderReason)
+			if err := l.Provider.Prepare(ctx, out); err != nil {
 				return err
 			}
-			if l.Provider == "docker" {
-				if err := ensureImage(ctx, l); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(out, "==> vagrant up %s\n", strings.Join(l.Cfg.NodeNames(), " "))
+			fmt.Fprintf(out, "==> bringing up %s\n", strings.Join(l.Cfg.NodeNames(), " "))
 			start := time.Now()
-			if err := l.Vagrant.Up(ctx); err != nil {
+			if err := l.Provider.Up(ctx); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "==> machines up in %s; waiting for SSH\n", time.Since(start).Round(100*time.Millisecond))
@@ -118,7 +89,7 @@ func describe(ctx context.Context, l *lab.Lab, nodes []*lab.Node, reach bool) []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := nodeRow{Node: n.Name, Provider: l.Provider, MachineID: short(l.Vagrant.MachineID(n.Name)), State: "running",
+			r := nodeRow{Node: n.Name, Provider: l.Provider.Name(), MachineID: short(l.Provider.MachineID(n.Name)), State: "running",
 				SSH: n.Endpoint.Addr(), IP: n.IP, SSHOK: true}
 			ips, err := lab.NodeIP(ctx, n, l.Cfg.VIP.NIC)
 			if err != nil {
@@ -197,9 +168,9 @@ func (a *app) statusCmd() *cobra.Command {
 			ctx := cmd.Context()
 			rows := make([]nodeRow, 0, len(l.Cfg.Nodes))
 			for _, spec := range l.Cfg.Nodes {
-				r := nodeRow{Node: spec.Name, Provider: l.Provider, IP: spec.IP, MachineID: short(l.Vagrant.MachineID(spec.Name)), State: "not_created"}
+				r := nodeRow{Node: spec.Name, Provider: l.Provider.Name(), IP: spec.IP, MachineID: short(l.Provider.MachineID(spec.Name)), State: "not_created"}
 				if r.MachineID != "" {
-					if running, err := l.Vagrant.Running(ctx, spec.Name); err == nil && running {
+					if running, err := l.Provider.Running(ctx, spec.Name); err == nil && running {
 						r.State = "running"
 					} else {
 						r.State = "stopped"
@@ -221,7 +192,7 @@ func (a *app) statusCmd() *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider, "nodes": rows})
+				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows})
 			}
 			printTable(cmd.OutOrStdout(), rows, true)
 			for _, r := range rows {
@@ -256,13 +227,15 @@ func (a *app) sshCmd() *cobra.Command {
 				return interactive(l, n)
 			}
 			res, err := n.Run(ctx, os.Stdin, args[1:]...)
+			if err != nil {
+				return err
+			}
 			cmd.OutOrStdout().Write(res.Stdout)
 			cmd.ErrOrStderr().Write(res.Stderr)
-			var ee *lab.ExitError
-			if errors.As(err, &ee) {
-				return &exitCode{code: ee.ExitCode, err: fmt.Errorf("%s: exit status %d", args[1], ee.ExitCode)}
+			if !res.OK() {
+				return &exitCode{code: res.ExitCode, err: fmt.Errorf("%s: exit status %d", args[1], res.ExitCode)}
 			}
-			return err
+			return nil
 		}),
 	}
 }
@@ -283,18 +256,13 @@ func interactive(l *lab.Lab, n *lab.Node) error {
 func (a *app) downCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "down",
-		Short: "Destroy the lab's machines and the docker network Vagrant made (idempotent)",
+		Short: "Destroy the lab's machines and what the provider made for them (idempotent)",
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			fmt.Fprintf(l.Out, "==> vagrant destroy (%s)\n", l.Provider)
-			if err := l.Vagrant.Destroy(ctx); err != nil {
+			fmt.Fprintf(l.Out, "==> destroying the machines (%s)\n", l.Provider.Name())
+			if err := l.Provider.Destroy(ctx); err != nil {
 				return err
-			}
-			if l.Provider == "docker" {
-				if err := lab.CleanupDocker(ctx, l.Cfg); err != nil {
-					return err
-				}
 			}
 			// The machines are gone; their pinned keys and cached
 			// endpoints with them.

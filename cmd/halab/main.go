@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"halab/lab"
+	"halab/provision"
 )
 
 // usageError is bad input on the command line: exit 2 like a bad lab.yaml.
@@ -94,7 +95,7 @@ func (a *app) withLab(lock bool, fn func(cmd *cobra.Command, l *lab.Lab, args []
 		if a.connectTimeout <= 0 || a.commandTimeout <= 0 {
 			return &usageError{"--connect-timeout and --command-timeout must be greater than zero"}
 		}
-		l, err := lab.Open(a.configPath, cmd.OutOrStdout())
+		l, err := lab.Open(a.configPath, cmd.OutOrStdout(), provision.CheckConfig)
 		if err != nil {
 			return err
 		}

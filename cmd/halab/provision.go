@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -21,8 +21,8 @@ func (a *app) provisionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			if stack != "" && !slices.Contains(lab.Stacks, stack) {
-				return &usageError{fmt.Sprintf("--stack %q: use one of %v", stack, lab.Stacks)}
+			if _, ok := provision.StackByName(stack); stack != "" && stack != provision.AutoStack && !ok {
+				return &usageError{fmt.Sprintf("--stack %q: use one of %s", stack, strings.Join(provision.StackNames(), ", "))}
 			}
 			start := time.Now()
 			nodes, err := l.Connect(ctx)
@@ -30,7 +30,7 @@ func (a *app) provisionCmd() *cobra.Command {
 				return err
 			}
 			defer closeAll(nodes)
-			p, err := provision.New(l, nodes, provision.Options{Stack: stack, Out: l.Out})
+			p, err := provision.New(l, lab.Runners(nodes), provision.Options{Stack: stack, Out: l.Out})
 			if err != nil {
 				return err
 			}

@@ -18,15 +18,12 @@ import (
 // network state. Secrets are not among them (authkeys is never read), and
 // everything is redacted anyway.
 var artifactCommands = []struct{ File, Script string }{
-	{"crm_mon.txt", `crm_mon -1 -rfA 2>&1 || cl_status hbstatus 2>&1; cl_status listnodes 2>/dev/null | while read n; do echo "$n $(cl_status nodestatus "$n")"; done; true`},
-	{"crm_mon.xml", `crm_mon -1 --output-as=xml 2>/dev/null || crm_mon -1 -X 2>&1 || true`},
-	{"cib.xml", `cibadmin -Q 2>&1 || true`},
-	{"cluster.log", `if command -v journalctl >/dev/null; then journalctl --no-pager -n 3000 -u corosync -u pacemaker -u heartbeat 2>&1; fi
-for f in /var/log/ha-log /var/log/corosync/corosync.log /var/log/pacemaker/pacemaker.log /var/log/syslog; do
-  [ -f "$f" ] && { echo "==> $f"; tail -n 3000 "$f"; }
-done; true`},
-	{"network.txt", `ip addr 2>&1; echo; iptables -S 2>&1; true`},
-	{"service.txt", `"$1" status 2>&1; echo "exit $?"; ps -eo pid,stat,lstart,args | grep -E '[j]ava|[c]orosync|[p]acemaker|[h]eartbeat'; true`},
+	{"crm_mon.txt", script("artifact-crm-mon-text")},
+	{"crm_mon.xml", script("artifact-crm-mon-xml")},
+	{"cib.xml", script("artifact-cib")},
+	{"cluster.log", script("artifact-logs")},
+	{"network.txt", script("artifact-network")},
+	{"service.txt", script("artifact-service")},
 }
 
 // Collect saves every reachable node's state and logs under dir (made if

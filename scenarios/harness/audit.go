@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"halab/lab"
 	"halab/provision"
 )
 
@@ -152,25 +153,13 @@ type Audit struct {
 	Nodes []NodeAudit
 }
 
-const auditScript = `nic=$1 vip=$2 initd=$3 stack=$4
-if ip -o -4 addr show dev "$nic" 2>/dev/null | grep -q "inet $vip/"; then echo "vip yes"; else echo "vip no"; fi
-"$initd" status >/dev/null 2>&1; echo "service $?"
-if [ "$stack" = heartbeat-v1 ]; then
-  if pgrep -x heartbeat >/dev/null && cl_status hbstatus >/dev/null 2>&1; then
-    for n in $(cl_status listnodes 2>/dev/null); do echo "member $n $(cl_status nodestatus "$n" 2>/dev/null)"; done
-  else
-    echo "daemon down"
-  fi
-else
-  out=$(crm_mon -1 --output-as=xml 2>/dev/null) || out=$(crm_mon -1 -X 2>/dev/null) || out=
-  case $out in
-  *"<nodes>"*) echo "--- crm_mon"; printf '%s\n' "$out" ;;
-  *) echo "daemon down" ;;
-  esac
-fi`
+// auditNodeScript is each node's ground truth; the stack's Status script
+// follows it in the same round trip, with its view of the cluster.
+var auditNodeScript = script("audit-node")
 
-// ParseAudit reads auditScript's output for one node.
-func ParseAudit(node, stack string, out []byte) (NodeAudit, error) {
+// ParseAudit reads one node's audit: audit-node.sh's lines, then the
+// stack's status (member lines, or crm_mon's XML after "--- crm_mon").
+func ParseAudit(node string, out []byte) (NodeAudit, error) {
 	a := NodeAudit{Node: node, Reachable: true}
 	head, xmlPart, hasXML := bytes.Cut(out, []byte("--- crm_mon\n"))
 	for _, l := range strings.Split(string(head), "\n") {
@@ -204,16 +193,16 @@ func ParseAudit(node, stack string, out []byte) (NodeAudit, error) {
 func (c *Cluster) Audit(ctx context.Context) *Audit {
 	cfg := c.Lab.Cfg
 	names := c.Names()
-	a := &Audit{Stack: c.Stack, Nodes: make([]NodeAudit, len(names))}
+	a := &Audit{Stack: c.Stack.Name, Nodes: make([]NodeAudit, len(names))}
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := c.run(ctx, name, auditScript, cfg.VIP.NIC, cfg.VIP.Address,
-				provision.InitScriptPath(cfg.Service.Name), c.Stack)
+			res, err := lab.Check(c.run(ctx, name, auditNodeScript+"\n"+c.Stack.Status, cfg.VIP.NIC, cfg.VIP.Address,
+				provision.InitScriptPath(cfg.Service.Name)))
 			if err == nil {
-				a.Nodes[i], err = ParseAudit(name, c.Stack, res.Stdout)
+				a.Nodes[i], err = ParseAudit(name, res.Stdout)
 			}
 			if err != nil {
 				a.Nodes[i] = NodeAudit{Node: name, Err: err.Error()}

@@ -20,7 +20,7 @@ import (
 // connected on first use (a powered-off node is simply not connected).
 type Cluster struct {
 	Lab   *lab.Lab
-	Stack string
+	Stack *provision.Stack
 
 	mu    sync.Mutex
 	nodes map[string]*lab.Node
@@ -106,7 +106,7 @@ func (c *Cluster) Peer(name string) string {
 
 // Pacemaker says whether a cluster resource manager runs the resources
 // (crm, standby, monitors, fail counts) or heartbeat v1's haresources.
-func (c *Cluster) Pacemaker() bool { return c.Stack != "heartbeat-v1" }
+func (c *Cluster) Pacemaker() bool { return c.Stack.Caps.ResourceManager }
 
 // check names a node the lab does not have, for the CLI's arguments.
 func (c *Cluster) check(node string) error {
@@ -124,8 +124,7 @@ func (c *Cluster) run(ctx context.Context, node, script string, args ...string) 
 		return lab.Result{ExitCode: -1}, err
 	}
 	res, err := n.SudoScript(ctx, script, args...)
-	var ce *lab.ConnError
-	if errors.As(err, &ce) {
+	if err != nil {
 		c.Forget(node)
 	}
 	return res, err

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"halab/lab"
 	"halab/provision"
+	"halab/templates"
 )
 
 // Fault kinds: what `halab fault` takes and what the scenarios label.
@@ -25,11 +25,11 @@ const (
 
 // Faults lists the kinds with a one-line description, for help texts.
 var Faults = []struct{ Kind, What string }{
-	{PowerOff, "cut the node's power (docker kill / VBoxManage poweroff)"},
-	{PowerOn, "boot the node again (vagrant up NODE)"},
+	{PowerOff, "cut the node's power (the provider's hard power-off)"},
+	{PowerOn, "boot the node again"},
 	{KillService, "SIGKILL the service's JVM"},
-	{KillDaemon, "SIGKILL the messaging daemon (corosync or heartbeat)"},
-	{StopMessaging, "stop the cluster daemons cleanly (pacemaker+corosync, or heartbeat)"},
+	{KillDaemon, "SIGKILL the stack's messaging daemon"},
+	{StopMessaging, "stop the stack's daemons cleanly, as an admin would"},
 	{Standby, "put the node in standby (pacemaker stacks)"},
 	{Partition, "drop the node's cluster traffic (UDP to and from its peer) on the private NIC"},
 	{Heal, "undo every fault above on the node; idempotent"},
@@ -39,13 +39,13 @@ var Faults = []struct{ Kind, What string }{
 // removes it and the jumps to it, and touches no other rule.
 const PartitionChain = "HALAB-PARTITION"
 
-// Daemon is the messaging daemon's process name for a stack.
-func Daemon(stack string) string {
-	if stack == "corosync" {
-		return "corosync"
-	}
-	return "heartbeat"
-}
+var (
+	killDaemonScript     = script("kill-daemon")
+	partitionScript      = script("partition")
+	partitionRulesScript = script("partition-rules")
+	healPartitionScript  = script("heal-partition")
+	healCRMScript        = script("heal-crm")
+)
 
 // Inject applies one fault to a node. Heal undoes any of them.
 func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
@@ -56,23 +56,23 @@ func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
 	switch kind {
 	case PowerOff:
 		c.Forget(node)
-		err = c.Lab.Vagrant.PowerOff(ctx, node)
+		err = c.Lab.Provider.PowerOff(ctx, node)
 	case PowerOn:
 		c.Forget(node)
-		err = c.Lab.Vagrant.PowerOn(ctx, node)
+		err = c.Lab.Provider.PowerOn(ctx, node)
 	case KillService:
 		err = c.killService(ctx, node)
 	case KillDaemon:
-		_, err = c.run(ctx, node, killDaemonScript, Daemon(c.Stack))
+		err = c.must(ctx, node, killDaemonScript, c.Stack.Messaging)
 	case StopMessaging:
-		_, err = c.run(ctx, node, StopMessagingScript(c.Stack))
+		err = c.sudo(ctx, node, c.Stack.Stop...)
 	case Standby:
 		if !c.Pacemaker() {
 			return fmt.Errorf("standby: stack %s has no resource manager to move resources (pacemaker stacks only)", c.Stack)
 		}
-		_, err = c.run(ctx, node, `crm node standby "$1"`, node)
+		err = c.sudo(ctx, node, "crm", "node", "standby", node)
 	case Partition:
-		_, err = c.run(ctx, node, partitionScript, c.partitionArgs(node)...)
+		err = c.must(ctx, node, partitionScript, c.partitionArgs(node)...)
 	case Heal:
 		_, err = c.Heal(ctx, node)
 	default:
@@ -109,10 +109,10 @@ func (c *Cluster) killService(ctx context.Context, node string) error {
 }
 
 // PIDFile is the service's pid file, as the init script template writes it.
-func PIDFile(cfg *lab.Config) string { return cfg.Service.ProductHome + "/wso2carbon.pid" }
+func PIDFile(cfg *lab.Config) string { return templates.PIDFile(cfg.Service.ProductHome) }
 
 func (c *Cluster) partitionArgs(node string) []string {
-	args := []string{c.Lab.Cfg.VIP.NIC}
+	args := []string{PartitionChain, c.Lab.Cfg.VIP.NIC}
 	for _, n := range c.Lab.Cfg.Nodes {
 		if n.Name != node {
 			args = append(args, n.IP)
@@ -121,81 +121,25 @@ func (c *Cluster) partitionArgs(node string) []string {
 	return args
 }
 
-const killDaemonScript = `pkill -KILL -x "$1" || { echo "no $1 process to kill" >&2; exit 3; }`
-
-// StopMessagingScript stops the cluster daemons the way an admin would:
-// Pacemaker first (it moves the resources away), then its messaging layer.
-func StopMessagingScript(stack string) string {
-	if stack == "corosync" {
-		return "systemctl stop pacemaker corosync"
-	}
-	return "service heartbeat stop"
+// must runs a script that must succeed.
+func (c *Cluster) must(ctx context.Context, node, script string, args ...string) error {
+	_, err := lab.Check(c.run(ctx, node, script, args...))
+	return err
 }
 
-// partitionScript drops UDP between this node and its peers on the private
-// NIC ($1; peers' IPs follow), in a chain of its own. It is idempotent.
-// Only UDP: corosync (knet, 5405) and heartbeat (694) speak UDP, SSH from
-// the host and the prober's HTTP do not cross this NIC's peer traffic.
-const partitionScript = `nic=$1; shift
-iptables -N ` + PartitionChain + ` 2>/dev/null || iptables -F ` + PartitionChain + `
-for ip in "$@"; do
-  iptables -A ` + PartitionChain + ` -p udp -s "$ip" -j DROP
-  iptables -A ` + PartitionChain + ` -p udp -d "$ip" -j DROP
-done
-iptables -C INPUT -i "$nic" -j ` + PartitionChain + ` 2>/dev/null || iptables -I INPUT -i "$nic" -j ` + PartitionChain + `
-iptables -C OUTPUT -o "$nic" -j ` + PartitionChain + ` 2>/dev/null || iptables -I OUTPUT -o "$nic" -j ` + PartitionChain
-
-// healScript undoes every fault on one node and says what it did, one line
-// per action; silent when there was nothing to heal. Arguments: stack,
-// node, NIC, VIP, prefix, init script.
-const healScript = `stack=$1 node=$2 nic=$3 vip=$4 prefix=$5 initd=$6
-if iptables -S ` + PartitionChain + ` >/dev/null 2>&1; then
-  for chain in INPUT OUTPUT; do
-    iptables -S "$chain" | grep -- '-j ` + PartitionChain + `$' | sed 's/^-A /-D /' |
-      while read -r rule; do iptables $rule; done
-  done
-  iptables -F ` + PartitionChain + ` && iptables -X ` + PartitionChain + ` && echo "removed the partition rules"
-fi
-case $stack in
-corosync)
-  if ! systemctl is-active --quiet corosync || ! pgrep -x pacemaker-contr >/dev/null; then
-    # a killed corosync leaves pacemakerd without its cluster: restart both
-    systemctl kill -s KILL pacemaker 2>/dev/null && sleep 1
-    systemctl reset-failed corosync pacemaker 2>/dev/null
-    # libqb IPC rings of dead processes stay in /dev/shm; a few of them
-    # fill it and the restarted daemons cannot talk (ENOSPC)
-    for f in /dev/shm/qb-*; do
-      [ -e "$f" ] || continue
-      p=${f#/dev/shm/qb-}; p=${p#corosync-}; p=${p%%-*}
-      case $p in ''|*[!0-9]*) continue ;; esac
-      kill -0 "$p" 2>/dev/null || rm -rf -- "$f"
-    done
-    systemctl start corosync pacemaker && echo "started corosync and pacemaker"
-  fi ;;
-*)
-  if ! pgrep -x heartbeat >/dev/null; then
-    if [ "$stack" = heartbeat-v1 ]; then
-      # a killed heartbeat v1 leaves its resources behind: release them so
-      # that the restarted daemon negotiates them with its peer
-      "$initd" status >/dev/null 2>&1 && "$initd" stop >/dev/null 2>&1 && echo "stopped the service a killed heartbeat left"
-      ip addr del "$vip/$prefix" dev "$nic" 2>/dev/null && echo "released the VIP a killed heartbeat left"
-    fi
-    command -v systemctl >/dev/null && systemctl reset-failed heartbeat 2>/dev/null
-    service heartbeat start >/dev/null && echo "started heartbeat"
-  elif [ "$stack" = heartbeat-v1 ] && ip -o -4 addr show dev "$nic" | grep -q "inet $vip/" && ! "$initd" status >/dev/null 2>&1; then
-    # heartbeat v1 does not monitor resources: a killed service stays dead
-    "$initd" start >/dev/null && echo "started the service heartbeat v1 does not restart"
-  fi ;;
-esac
-if [ "$stack" != heartbeat-v1 ] && command -v crm_attribute >/dev/null; then
-  case $(crm_attribute -N "$node" -n standby -G -q -l forever 2>/dev/null) in
-  on|true|yes|1) crm node online "$node" >/dev/null && echo "put $node online (was standby)" ;;
-  esac
-  if crm_mon -1 --output-as=xml 2>/dev/null | grep -q 'fail-count="[1-9]'; then
-    crm_resource --cleanup >/dev/null 2>&1 && echo "cleared the fail counts"
-  fi
-fi
-exit 0`
+// sudo runs argv as root on a node; it must succeed.
+func (c *Cluster) sudo(ctx context.Context, node string, argv ...string) error {
+	n, err := c.Node(ctx, node)
+	if err != nil {
+		return err
+	}
+	res, err := n.Sudo(ctx, nil, argv...)
+	if err != nil {
+		c.Forget(node)
+		return err
+	}
+	return res.Err()
+}
 
 // Heal undoes every fault the harness can inject on a node: powers it on,
 // removes the partition chain, restarts killed or stopped daemons (after
@@ -203,27 +147,43 @@ exit 0`
 // counts. It returns what it did; nothing when the node was healthy.
 func (c *Cluster) Heal(ctx context.Context, node string) ([]string, error) {
 	var did []string
-	running, err := c.Lab.Vagrant.Running(ctx, node)
+	running, err := c.Lab.Provider.Running(ctx, node)
 	if err != nil {
 		return nil, fmt.Errorf("heal %s: asking the provider whether it runs: %w", node, err)
 	}
 	if !running {
 		c.Forget(node)
-		if err := c.Lab.Vagrant.PowerOn(ctx, node); err != nil {
+		if err := c.Lab.Provider.PowerOn(ctx, node); err != nil {
 			return nil, fmt.Errorf("heal %s: %w", node, err)
 		}
 		did = append(did, "powered on")
 	}
-	cfg := c.Lab.Cfg
-	res, err := c.run(ctx, node, healScript, c.Stack, node, cfg.VIP.NIC, cfg.VIP.Address,
-		strconv.Itoa(cfg.Prefix()), provision.InitScriptPath(cfg.Service.Name))
-	for _, l := range strings.Split(strings.TrimSpace(string(res.Stdout)), "\n") {
-		if l != "" {
-			did = append(did, l)
-		}
+	// The partition first (the daemons cannot rejoin through it), then
+	// the stack's daemons, then what the resource manager remembers.
+	stackHeal, stackArgs := c.Stack.Heal(c.Lab.Cfg)
+	steps := []struct {
+		script string
+		args   []string
+	}{
+		{healPartitionScript, []string{PartitionChain}},
+		{stackHeal, stackArgs},
 	}
-	if err != nil {
-		return did, fmt.Errorf("heal %s: %w", node, err)
+	if c.Pacemaker() {
+		steps = append(steps, struct {
+			script string
+			args   []string
+		}{healCRMScript, []string{node}})
+	}
+	for _, st := range steps {
+		res, err := lab.Check(c.run(ctx, node, st.script, st.args...))
+		for _, l := range strings.Split(strings.TrimSpace(string(res.Stdout)), "\n") {
+			if l != "" {
+				did = append(did, l)
+			}
+		}
+		if err != nil {
+			return did, fmt.Errorf("heal %s: %w", node, err)
+		}
 	}
 	return did, nil
 }
@@ -245,7 +205,7 @@ func (c *Cluster) HealAll(ctx context.Context) (map[string][]string, error) {
 // PartitionRules lists the harness's iptables rules left on a node (none
 // after a heal): what the interrupted-run test checks.
 func (c *Cluster) PartitionRules(ctx context.Context, node string) ([]string, error) {
-	res, err := c.run(ctx, node, `iptables -S | grep -F -- "$1" || true`, PartitionChain)
+	res, err := lab.Check(c.run(ctx, node, partitionRulesScript, PartitionChain))
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,75 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+)
+
+const virtualboxName = "virtualbox"
+
+// virtualboxProvider runs each node as a VirtualBox VM from a Vagrant box
+// (the article's hashicorp/precise64). Power-off pulls the virtual plug.
+type virtualboxProvider struct {
+	vagrantMachines
+}
+
+func newVirtualBox(l *Lab) (Provider, error) {
+	return &virtualboxProvider{vagrantMachines{newVagrant(l, virtualboxName)}}, nil
+}
+
+func (p *virtualboxProvider) Name() string { return virtualboxName }
+
+func (p *virtualboxProvider) Runnable() error { return virtualboxRunnable() }
+
+func virtualboxRunnable() error {
+	if err := vagrantRunnable(); err != nil {
+		return err
+	}
+	if err := exec.Command("VBoxManage", "--version").Run(); err != nil {
+		return fmt.Errorf("VBoxManage does not run: %v (install VirtualBox, or use provider: %s)", err, dockerName)
+	}
+	return nil
+}
+
+// Prepare has nothing to build: Vagrant downloads the box on first up.
+func (p *virtualboxProvider) Prepare(ctx context.Context, out io.Writer) error { return p.Runnable() }
+
+func (p *virtualboxProvider) Destroy(ctx context.Context) error { return p.v.Destroy(ctx) }
+
+func (p *virtualboxProvider) PowerOff(ctx context.Context, node string) error {
+	id := p.MachineID(node)
+	if id == "" {
+		return fmt.Errorf("power-off %s: no %s machine (run `halab up`)", node, virtualboxName)
+	}
+	if _, err := runLocal(ctx, "", nil, nil, virtualboxPowerOff(id)...); err != nil {
+		return fmt.Errorf("power-off %s: %w", node, err)
+	}
+	return nil
+}
+
+// virtualboxPowerOff is the hard power-off of one VM.
+func virtualboxPowerOff(id string) []string {
+	return []string{"VBoxManage", "controlvm", id, "poweroff"}
+}
+
+func (p *virtualboxProvider) PowerOn(ctx context.Context, node string) error {
+	if err := p.vagrantMachines.PowerOn(ctx, node); err != nil {
+		return fmt.Errorf("power-on %s: %w", node, err)
+	}
+	return nil
+}
+
+func (p *virtualboxProvider) Running(ctx context.Context, node string) (bool, error) {
+	id := p.MachineID(node)
+	if id == "" {
+		return false, nil
+	}
+	out, err := runLocal(ctx, "", nil, nil, "VBoxManage", "showvminfo", id, "--machinereadable")
+	if err != nil {
+		return false, err
+	}
+	return strings.Contains(string(out), `VMState="running"`), nil
+}

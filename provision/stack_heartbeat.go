@@ -1,0 +1,99 @@
+package provision
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"halab/lab"
+	"halab/templates"
+)
+
+// heartbeatStack is the article's: heartbeat with `crm yes`, so that
+// Pacemaker 1.1 runs the crm configuration, on Ubuntu 12.04.
+var heartbeatStack = &Stack{
+	Name:  "heartbeat",
+	About: "heartbeat with crm yes + Pacemaker 1.1, the article's stack (Ubuntu 12.04)",
+	Runs: func(o OSInfo) error {
+		if !o.Precise() {
+			return fmt.Errorf("stack heartbeat (crm yes) needs Pacemaker 1.1 on Ubuntu 12.04; %s has Pacemaker 2, which dropped Heartbeat", o.describe())
+		}
+		return nil
+	},
+	AutoOn:    func(o OSInfo) bool { return o.Precise() },
+	Packages:  []string{"heartbeat", "pacemaker", "resource-agents", "net-tools", "iptables"},
+	Daemons:   []string{"heartbeat"}, // with crm yes, heartbeat starts Pacemaker itself
+	Messaging: "heartbeat",
+	Stop:      []string{"service", "heartbeat", "stop"},
+	Caps:      Caps{ResourceManager: true, Monitor: true},
+	Files: func(p templates.Params, s *Secrets) ([]File, error) {
+		return heartbeatFiles(p, s, true)
+	},
+	Detect: func(f NodeFacts) bool {
+		return containsStr(f.Enabled, "heartbeat") && f.CRM == "yes"
+	},
+	Detection:         heartbeatDetection,
+	MembershipTimeout: heartbeatMembershipTimeout,
+	Membership:        pacemakerMembership,
+	CheckTimings:      checkHeartbeatTimings,
+	Heal: func(c *lab.Config) (string, []string) {
+		return Script("heal-heartbeat"), heartbeatHealArgs(c, "crm")
+	},
+	Status: Script("status-crm"),
+}
+
+// heartbeatFiles are ha.cf, authkeys and, without crm, haresources.
+func heartbeatFiles(p templates.Params, s *Secrets, crm bool) ([]File, error) {
+	hacf, err := templates.HaCf(p, crm)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := templates.Authkeys(s.HeartbeatKey)
+	if err != nil {
+		return nil, err
+	}
+	files := []File{
+		{Path: "/etc/ha.d/ha.cf", Data: hacf, Mode: 0o644},
+		{Path: "/etc/ha.d/authkeys", Data: keys, Mode: 0o600},
+	}
+	if !crm {
+		hr, err := templates.Haresources(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: "/etc/ha.d/haresources", Data: hr, Mode: 0o644})
+	}
+	return files, nil
+}
+
+// heartbeatDetection: a peer silent for deadtime is declared dead.
+func heartbeatDetection(t lab.Timings) time.Duration { return time.Duration(t.Deadtime) * time.Second }
+
+// heartbeatMembershipTimeout: heartbeat waits initdead for its peers at
+// start.
+func heartbeatMembershipTimeout(t lab.Timings) time.Duration {
+	return time.Duration(t.Initdead)*time.Second + 2*time.Minute
+}
+
+func checkHeartbeatTimings(t lab.Timings) []string {
+	var p []string
+	if t.Keepalive <= 0 || t.Warntime <= 0 || t.Deadtime <= 0 || t.Initdead <= 0 {
+		return nil // lab reports those
+	}
+	if t.Deadtime <= t.Keepalive {
+		p = append(p, fmt.Sprintf("timings.deadtime: %d s is not longer than keepalive (%d s): every node would be declared dead", t.Deadtime, t.Keepalive))
+	}
+	if t.Warntime >= t.Deadtime {
+		p = append(p, fmt.Sprintf("timings.warntime: %d s: must be shorter than deadtime (%d s)", t.Warntime, t.Deadtime))
+	}
+	if t.Initdead < t.Deadtime {
+		p = append(p, fmt.Sprintf("timings.initdead: %d s: must be at least deadtime (%d s)", t.Initdead, t.Deadtime))
+	}
+	return p
+}
+
+// heartbeatHealArgs are heal-heartbeat.sh's arguments: the resource
+// manager (crm, or v1 for haresources), NIC, VIP, prefix, init script.
+func heartbeatHealArgs(c *lab.Config, rm string) []string {
+	return []string{rm, c.VIP.NIC, c.VIP.Address, strconv.Itoa(c.Prefix()), InitScriptPath(c.Service.Name)}
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+# The live CIB.
+cibadmin -Q 2>&1 || true
