@@ -250,6 +250,13 @@ func describeTypeError(e string) string {
 	return e
 }
 
+// Resolved is the lab file as halab reads it, defaults and the timing
+// profile applied, in YAML with the lab file's keys: what the Vagrantfile
+// reads, and what `halab config` prints.
+func (c *Config) Resolved() ([]byte, error) {
+	return yaml.Marshal(c)
+}
+
 // Dir is the directory relative paths in the config are resolved against.
 func (c *Config) Dir() string {
 	if c.Path == "" {

@@ -74,6 +74,15 @@ func (d *dockerProvider) Images() ([]string, error) {
 	return []string{d.v.Image, d.l.Cfg.Providers.Docker.Image + ":latest", base}, nil
 }
 
+// RemoveImage removes an image from the docker engine, if present.
+func (d *dockerProvider) RemoveImage(ctx context.Context, tag string) error {
+	if !ImageExists(ctx, tag) {
+		return nil
+	}
+	_, err := runLocal(ctx, "", nil, nil, "docker", "rmi", tag)
+	return err
+}
+
 func (d *dockerProvider) Destroy(ctx context.Context) error {
 	if err := d.v.Destroy(ctx); err != nil {
 		return err

@@ -46,6 +46,8 @@ type ImageCache interface {
 	// Images are the tags of the images the lab's nodes are made from,
 	// the node image first.
 	Images() ([]string, error)
+	// RemoveImage removes one of them from this machine, if present.
+	RemoveImage(ctx context.Context, tag string) error
 }
 
 // providerKind is one registered provider: how to make it for a lab and

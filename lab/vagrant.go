@@ -21,8 +21,12 @@ type Vagrant struct {
 	// DotDir is Vagrant's state directory (VAGRANT_DOTFILE_PATH): the
 	// machine ids of this lab.
 	DotDir string
-	// Config is the absolute path of the lab file, passed to the Vagrantfile.
+	// Config is the absolute path of the lab file.
 	Config string
+	// Cfg is the lab file as halab resolved it (defaults applied): the
+	// Vagrantfile reads it from the state directory, so that the defaults
+	// live in one place, lab.Defaults.
+	Cfg *Config
 	// Provider is the provider's name, as `vagrant up --provider` takes it.
 	Provider string
 	// Image is the docker image tag the nodes run (docker provider only).
@@ -33,11 +37,16 @@ type Vagrant struct {
 	Out io.Writer
 }
 
+// ResolvedFile is where the resolved lab file is written for the
+// Vagrantfile.
+func (v *Vagrant) ResolvedFile() string { return filepath.Join(v.State, "lab.resolved.yaml") }
+
 func (v *Vagrant) env() []string {
 	env := []string{
 		"VAGRANT_CHECKPOINT_DISABLE=1",
 		"VAGRANT_NO_COLOR=1",
 		"HALAB_CONFIG=" + v.Config,
+		"HALAB_RESOLVED=" + v.ResolvedFile(),
 		"VAGRANT_DEFAULT_PROVIDER=" + v.Provider,
 		"VAGRANT_DOTFILE_PATH=" + v.DotDir,
 	}
@@ -48,7 +57,21 @@ func (v *Vagrant) env() []string {
 }
 
 func (v *Vagrant) run(ctx context.Context, out io.Writer, args ...string) ([]byte, error) {
+	if err := v.writeResolved(); err != nil {
+		return nil, err
+	}
 	return runLocal(ctx, v.Root, v.env(), out, append([]string{"vagrant"}, args...)...)
+}
+
+func (v *Vagrant) writeResolved() error {
+	data, err := v.Cfg.Resolved()
+	if err != nil {
+		return err
+	}
+	if err := EnsureStateDir(v.State); err != nil {
+		return err
+	}
+	return WriteFileAtomic(v.ResolvedFile(), data, 0o600)
 }
 
 // Up creates and boots the named machines (all when none are named).
@@ -124,7 +147,7 @@ func vagrantRunnable() error {
 
 // newVagrant is the Vagrant driver of a lab for one provider.
 func newVagrant(l *Lab, provider string) *Vagrant {
-	return &Vagrant{Root: l.Root, DotDir: filepath.Join(l.Root, ".vagrant"), Config: l.ConfigPath, Provider: provider,
+	return &Vagrant{Root: l.Root, DotDir: filepath.Join(l.Root, ".vagrant"), Config: l.ConfigPath, Cfg: l.Cfg, Provider: provider,
 		State: l.State, Out: NewPrefixWriter(l.Out, "    ")}
 }
 

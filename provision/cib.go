@@ -168,8 +168,8 @@ func (e Expected) Check(c *CIB) []string {
 	if ip, ok := byID[IPResource]; !ok {
 		probs = append(probs, "primitive "+IPResource+" missing")
 	} else {
-		if ip.Class != "ocf" || ip.Provider != "heartbeat" || (ip.Type != "IPaddr" && ip.Type != "IPaddr2") {
-			probs = append(probs, fmt.Sprintf("%s is %s:%s:%s, want ocf:heartbeat:IPaddr", IPResource, ip.Class, ip.Provider, ip.Type))
+		if ip.Class != templates.IPAgentClass || ip.Provider != templates.IPAgentProvider || (ip.Type != templates.IPAgent && ip.Type != templates.IPAgent2) {
+			probs = append(probs, fmt.Sprintf("%s is %s:%s:%s, want %s:%s:%s", IPResource, ip.Class, ip.Provider, ip.Type, templates.IPAgentClass, templates.IPAgentProvider, templates.IPAgent))
 		}
 		if v := ip.param("ip"); v != e.VIP {
 			probs = append(probs, fmt.Sprintf("%s ip=%q, want %s", IPResource, v, e.VIP))

@@ -12,8 +12,12 @@ const (
 	ColocationID    = "FAILOVER-IP-RESOURCE-GROUP-COLOCATION"
 	// IPMonitor and ServiceMonitor are the monitor intervals of the two
 	// resources: how long Pacemaker may take to notice one failed.
-	IPMonitor      = 10 * time.Second
-	ServiceMonitor = 15 * time.Second
+	// IPAgent is the VIP's resource agent, ocf:heartbeat:IPaddr ("heartbeat"
+	// is resource-agents' OCF provider, not the stack); IPaddr2 is its
+	// iproute2 successor, which a CIB may hold instead.
+	IPAgentClass, IPAgentProvider, IPAgent, IPAgent2 = "ocf", "heartbeat", "IPaddr", "IPaddr2"
+	IPMonitor                                        = 10 * time.Second
+	ServiceMonitor                                   = 15 * time.Second
 	// PIDFileName is the product's pid file, under its home.
 	PIDFileName = "wso2carbon.pid"
 )
@@ -24,12 +28,14 @@ func PIDFile(home string) string { return home + "/" + PIDFileName }
 // article is what the templates see of these names.
 type article struct {
 	IPResource, ServiceResource, GroupResource, ColocationID string
+	IPAgentClass, IPAgentProvider, IPAgent                   string
 	IPMonitor, ServiceMonitor                                string
 	PIDFileName                                              string
 }
 
 var articleNames = article{
 	IPResource: IPResource, ServiceResource: ServiceResource, GroupResource: GroupResource, ColocationID: ColocationID,
+	IPAgentClass: IPAgentClass, IPAgentProvider: IPAgentProvider, IPAgent: IPAgent,
 	IPMonitor: seconds(IPMonitor), ServiceMonitor: seconds(ServiceMonitor), PIDFileName: PIDFileName,
 }
 

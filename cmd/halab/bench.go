@@ -387,15 +387,14 @@ func (b *bench) scratchFigure(ctx context.Context) error {
 		if err := b.halab(ctx, "down", nil); err != nil {
 			return err
 		}
-		tags, err := b.l.Provider.(lab.ImageCache).Images()
+		images := b.l.Provider.(lab.ImageCache)
+		tags, err := images.Images()
 		if err != nil {
 			return err
 		}
 		for _, tag := range tags {
-			if lab.ImageExists(ctx, tag) {
-				if _, err := b.runLogged(ctx, "rmi", nil, "docker", "rmi", tag); err != nil {
-					return err
-				}
+			if err := images.RemoveImage(ctx, tag); err != nil {
+				return err
 			}
 		}
 		t, err := b.timed(ctx, "up", env, b.config)

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"halab/lab"
 	"halab/provision"
+	"halab/scenarios/harness"
 )
 
 // The end-to-end tests drive the real binary against a real lab on the
@@ -103,7 +105,8 @@ func requireE2E(t *testing.T) {
 func vipGet(t *testing.T) string {
 	t.Helper()
 	c := &http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://192.168.56.20:8080/")
+	d := lab.Defaults()
+	resp, err := c.Get(fmt.Sprintf("http://%s:%d/", d.VIP.Address, d.Service.Port))
 	if err != nil {
 		t.Fatalf("GET VIP: %v", err)
 	}
@@ -145,7 +148,8 @@ func TestE2ELab(t *testing.T) {
 
 	t.Run("up", func(t *testing.T) {
 		out := mustHalab(t, bin, "up")
-		for _, want := range []string{"provider docker", "node1", "192.168.56.11", "node2", "192.168.56.12"} {
+		d := lab.Defaults()
+		for _, want := range []string{"provider docker", d.Nodes[0].Name, d.Nodes[0].IP, d.Nodes[1].Name, d.Nodes[1].IP} {
 			if !strings.Contains(out, want) {
 				t.Errorf("up output lacks %q", want)
 			}
@@ -259,8 +263,9 @@ func TestE2ELab(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := regexp.MustCompile(`(?m)^JAVA_HOME=.*$`).ReplaceAllString(string(src), `JAVA_HOME="/opt/jdk"`)
-		s = regexp.MustCompile(`(?m)^PRODUCT_HOME=.*$`).ReplaceAllString(s, `PRODUCT_HOME="/opt/stratos"`)
+		d := lab.Defaults()
+		s := regexp.MustCompile(`(?m)^JAVA_HOME=.*$`).ReplaceAllString(string(src), `JAVA_HOME="`+d.Service.JavaHome+`"`)
+		s = regexp.MustCompile(`(?m)^PRODUCT_HOME=.*$`).ReplaceAllString(s, `PRODUCT_HOME="`+d.Service.ProductHome+`"`)
 		article := filepath.Join(t.TempDir(), "stratos")
 		os.WriteFile(article, []byte(s), 0o755)
 		r := runHalab(t, bin, "check-initd", "--script", article, "--action-timeout", "8s")
@@ -306,12 +311,13 @@ func TestE2ELab(t *testing.T) {
 	t.Run("down twice leaves nothing", func(t *testing.T) {
 		mustHalab(t, bin, "down")
 		mustHalab(t, bin, "down")
-		out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=halab.lab=halab").Output()
+		out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=halab.lab="+lab.Defaults().Name).Output()
 		if s := strings.TrimSpace(string(out)); s != "" {
 			t.Errorf("containers left: %s", s)
 		}
 		nets, _ := exec.Command("docker", "network", "ls", "--format", "{{.Name}}").Output()
-		if strings.Contains(string(nets), "vagrant_network_192.168.56.0") {
+		d := lab.Defaults()
+		if strings.Contains(string(nets), "vagrant_network_"+d.Subnet().Addr().String()) {
 			t.Errorf("vagrant network left: %s", nets)
 		}
 		if ids, _ := filepath.Glob(filepath.Join(repoRoot, ".vagrant/machines/*/docker/id")); len(ids) > 0 {
@@ -363,7 +369,8 @@ func faultCLI(t *testing.T, bin string) {
 	mustHalab(t, bin, "fault", "partition", "node2")
 	t.Cleanup(func() { runHalab(t, bin, "fault", "heal") })
 	rules := mustHalab(t, bin, "ssh", "node2", "--", "sudo", "iptables", "-S")
-	for _, want := range []string{"-N HALAB-PARTITION", "-A INPUT -i eth1 -j HALAB-PARTITION", "-A HALAB-PARTITION -s 192.168.56.11/32 -p udp -j DROP"} {
+	d := lab.Defaults()
+	for _, want := range []string{"-N " + harness.PartitionChain, "-A INPUT -i " + d.VIP.NIC + " -j " + harness.PartitionChain, "-A " + harness.PartitionChain + " -s " + d.Nodes[0].IP + "/32 -p udp -j DROP"} {
 		if !strings.Contains(rules, want) {
 			t.Errorf("partition rules lack %q:\n%s", want, rules)
 		}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"halab/lab"
+)
+
+func (a *app) configCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "Print the lab file as halab reads it: validated, defaults and the timing profile applied",
+		Long: `config prints the lab file with every default filled in, in the lab
+file's own keys. The Vagrantfile reads the same (halab hands it over on
+each vagrant call; a plain vagrant up runs this command), so defaults
+live in one place.`,
+		Args: cobra.NoArgs,
+		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
+			data, err := l.Cfg.Resolved()
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(data)
+			return err
+		}),
+	}
+}
