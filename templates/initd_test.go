@@ -206,6 +206,7 @@ func TestInitScriptStartFailures(t *testing.T) {
 	}{
 		{"launcher starts nothing", "#!/bin/sh\nexit 0\n", 1, "did not start within 2s", 6 * time.Second},
 		{"process dies at once", "#!/bin/sh\nsh -c 'exit 1' &\necho $! >\"$(dirname \"$0\")/../wso2carbon.pid\"\n", 1, "exited while starting", 4 * time.Second},
+		{"process never becomes java", "#!/bin/sh\nsleep 30 </dev/null >/dev/null 2>&1 &\necho $! >\"$(dirname \"$0\")/../wso2carbon.pid\"\n", 1, "is not java yet; sending TERM", 6 * time.Second},
 		{"launcher fails", "#!/bin/sh\nexit 1\n", 1, "start failed", 4 * time.Second},
 		{"not installed", "", 5, "not installed", 4 * time.Second},
 	}
