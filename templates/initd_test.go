@@ -5,6 +5,7 @@ package templates
 // and heartbeat act on.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -184,6 +186,210 @@ esac
 	expectStatus(t, script, statusStopped, "stopped")
 }
 
+// Until the launcher's background child has exec'd java, /proc names it
+// after whatever forked it (the launcher's shell, nohup, su): a live process
+// that is not yet the JVM. On a loaded node the init script can look at the
+// pid in that window; start must wait through it, not report the service
+// dead. Here the window is held open for execHold: the log file is a FIFO
+// that nobody reads until then, so the child blocks opening its stdout,
+// after the fork and before the exec. (A bin/java wrapper script that sleeps
+// would not do: /proc names a script after its file, java, from the start.)
+//
+// Each subtest is one start; go test -count=N -run TestInitScriptStartWaitsForExec
+// repeats them.
+func TestInitScriptStartWaitsForExec(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts JVMs")
+	}
+	javaHome := findJDK(t)
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("stratos.sh", func(t *testing.T) {
+		t.Parallel()
+		slowExecScenario(t, javaHome, me.Username, t.TempDir(), nil)
+	})
+
+	t.Run("stratos.sh as root for a nologin user", func(t *testing.T) {
+		t.Parallel()
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to su")
+		}
+		nobody, err := user.Lookup("nobody")
+		if err != nil {
+			t.Skip("no user nobody")
+		}
+		slowExecScenario(t, javaHome, "nobody", productDirFor(t, nobody), nil)
+	})
+
+	// Without the init script: the pid file stratos.sh leaves must name the
+	// JVM as soon as start returns, for whoever reads it next.
+	t.Run("stratos.sh alone", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		port := freePort(t)
+		installProduct(t, Params{
+			ServiceName: "stratos", User: me.Username, JavaHome: javaHome, ProductHome: dir,
+			Port: port, StartTimeout: 30, StopTimeout: 10,
+		}, nil)
+		launcher := filepath.Join(dir, "bin", "stratos.sh")
+		holdExec(t, dir, execHold)
+		// Output to a file: with a pipe, the run would last until the
+		// child, blocked before its redirections, let go of it.
+		outFile := filepath.Join(t.TempDir(), "out")
+		cmd := exec.Command("sh", "-c", `exec "$0" start >"$1" 2>&1`, launcher, outFile)
+		begin := time.Now()
+		err := cmd.Run()
+		out, _ := os.ReadFile(outFile)
+		if err != nil {
+			t.Fatalf("stratos.sh start: %v\n%s", err, out)
+		}
+		pid := readPid(t, filepath.Join(dir, "wso2carbon.pid"))
+		if comm := procComm(pid); comm != "java" {
+			t.Fatalf("stratos.sh start returned with the pid file naming %d (%q), not the JVM:\n%s", pid, comm, out)
+		}
+		if took := time.Since(begin); took < execHold {
+			t.Fatalf("start returned after %v, before the JVM could exec (%v): the FIFO no longer holds the window open", took, execHold)
+		}
+		httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/health", port), 30*time.Second)
+		expect(t, launcher, "stop", 0)
+		waitDead(t, pid)
+	})
+
+	// A launcher like the article's, which writes $! to the pid file at
+	// once: the init script alone must bridge the window.
+	t.Run("launcher that writes the pid at once", func(t *testing.T) {
+		t.Parallel()
+		slowExecScenario(t, javaHome, me.Username, t.TempDir(), func(dir string, port int) []byte {
+			pidFile := filepath.Join(dir, "wso2carbon.pid")
+			return []byte(fmt.Sprintf(`#!/bin/sh
+case "$1" in
+start)
+    nohup "$JAVA_HOME/bin/java" -Xmx64m %q %d </dev/null >>%q 2>&1 &
+    echo $! >%q
+    ;;
+stop)
+    kill -s TERM "$(cat %q)"
+    ;;
+esac
+`, filepath.Join(dir, "lib", "Stratos.java"), port, filepath.Join(dir, "logs", "stratos.log"), pidFile, pidFile))
+		})
+	})
+}
+
+// execHold is how long the launcher's child is held between fork and exec.
+const execHold = 2 * time.Second
+
+// slowExecScenario starts the service with its exec held back by execHold,
+// checks that start succeeded and named the JVM, then stops it. launcher,
+// when not nil, makes the product's bin/stratos.sh instead of the rendered
+// one.
+func slowExecScenario(t *testing.T, javaHome, user, productHome string, launcher func(dir string, port int) []byte) {
+	port := freePort(t)
+	var sh []byte
+	if launcher != nil {
+		sh = launcher(productHome, port)
+	}
+	script := installProduct(t, Params{
+		ServiceName:  "stratos",
+		User:         user,
+		JavaHome:     javaHome,
+		ProductHome:  productHome,
+		Port:         port,
+		StartTimeout: 30,
+		StopTimeout:  10,
+	}, sh)
+	pidFile := filepath.Join(productHome, "wso2carbon.pid")
+
+	holdExec(t, productHome, execHold)
+	begin := time.Now()
+	out := expect(t, script, "start", 0)
+	pid := readPid(t, pidFile)
+	if comm := procComm(pid); comm != "java" {
+		t.Fatalf("after start the pid file names %d (%q), not the JVM; start said:\n%s", pid, comm, out)
+	}
+	if took := time.Since(begin); took < execHold {
+		t.Fatalf("start returned after %v, before the JVM could exec (%v): the FIFO no longer holds the window open", took, execHold)
+	}
+	expectStatus(t, script, statusRunning, "running")
+	httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/health", port), 30*time.Second)
+	expect(t, script, "stop", 0)
+	if procAlive(pid) {
+		t.Errorf("JVM %d still alive after stop", pid)
+	}
+	expectStatus(t, script, statusStopped, "stopped")
+}
+
+// holdExec holds the exec of the product's JVM back for hold: its log file
+// becomes a FIFO (writable by anyone, for the su'd service user) that nobody
+// opens for reading until then, so the launcher's child blocks in open(2)
+// when it redirects its output there. After hold the test opens the FIFO,
+// without blocking, and drains it. When the test ends, a child still blocked
+// (the test failed early) is killed, and the FIFO becomes a regular file
+// holding what was written, for installProduct's cleanup to log.
+func holdExec(t *testing.T, productHome string, hold time.Duration) {
+	t.Helper()
+	path := filepath.Join(productHome, "logs", "stratos.log")
+	pidFile := filepath.Join(productHome, "wso2carbon.pid")
+	if err := syscall.Mkfifo(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	var (
+		mu      sync.Mutex
+		done    bool
+		fifo    *os.File
+		copied  = make(chan struct{})
+		written bytes.Buffer
+	)
+	timer := time.AfterFunc(hold, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
+		}
+		// O_RDWR opens a FIFO at once, and a writer blocked opening it
+		// proceeds.
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Errorf("open %s: %v", path, err)
+			return
+		}
+		fifo = f
+		go func() {
+			defer close(copied)
+			io.Copy(&written, f)
+		}()
+	})
+	t.Cleanup(func() {
+		timer.Stop()
+		mu.Lock()
+		done = true
+		f := fifo
+		mu.Unlock()
+		if f == nil {
+			// Never released: the pid file, this test's own and written
+			// moments ago, may name a child still blocked before its exec.
+			if data, err := os.ReadFile(pidFile); err == nil {
+				if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && pid > 0 {
+					if comm := procComm(pid); comm != "" && comm != "java" {
+						_ = syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			}
+		} else {
+			f.Close() // ends the copy: a FIFO opened O_RDWR never reads EOF
+			<-copied
+		}
+		os.Remove(path)
+		os.WriteFile(path, written.Bytes(), 0o644)
+	})
+}
+
 func TestInitScriptStartFailures(t *testing.T) {
 	// None of these gets as far as running Java: a stub will do.
 	javaHome := t.TempDir()
@@ -206,6 +412,7 @@ func TestInitScriptStartFailures(t *testing.T) {
 	}{
 		{"launcher starts nothing", "#!/bin/sh\nexit 0\n", 1, "did not start within 2s", 6 * time.Second},
 		{"process dies at once", "#!/bin/sh\nsh -c 'exit 1' &\necho $! >\"$(dirname \"$0\")/../wso2carbon.pid\"\n", 1, "exited while starting", 4 * time.Second},
+		{"process never becomes java", "#!/bin/sh\nsleep 30 </dev/null >/dev/null 2>&1 &\necho $! >\"$(dirname \"$0\")/../wso2carbon.pid\"\n", 1, "is not java yet; sending TERM", 6 * time.Second},
 		{"launcher fails", "#!/bin/sh\nexit 1\n", 1, "start failed", 4 * time.Second},
 		{"not installed", "", 5, "not installed", 4 * time.Second},
 	}
