@@ -560,22 +560,37 @@ func (fs *FS) Stat(p string) (File, bool) {
 	return c, true
 }
 
+// resolve follows the symlinks of every component of p.
 func (fs *FS) resolve(p string) (*File, string, bool) {
-	for range 10 {
-		e, ok := fs.files[p]
+	hops := 0
+	cur := "/"
+	rest := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for len(rest) > 0 {
+		name := rest[0]
+		rest = rest[1:]
+		if name == "" {
+			continue
+		}
+		next := path.Join(cur, name)
+		e, ok := fs.files[next]
 		if !ok {
-			return nil, p, false
+			return nil, next, false
 		}
-		if e.Mode&os.ModeSymlink == 0 {
-			return e, p, true
+		if e.Mode&os.ModeSymlink != 0 {
+			if hops++; hops > 40 {
+				return nil, next, false
+			}
+			t := e.Link
+			if !path.IsAbs(t) {
+				t = path.Join(cur, t)
+			}
+			rest = append(strings.Split(strings.TrimPrefix(clean(t), "/"), "/"), rest...)
+			cur = "/"
+			continue
 		}
-		t := e.Link
-		if !path.IsAbs(t) {
-			t = path.Join(path.Dir(p), t)
-		}
-		p = clean(t)
+		cur = next
 	}
-	return nil, p, false
+	return fs.files[cur], cur, true
 }
 
 // ReadFile is a regular file's content.
