@@ -55,7 +55,32 @@ type fakeLab struct {
 	t     *testing.T
 	lab   *lab.Lab
 	nodes []*modelNode
-	out   bytes.Buffer
+	out   lockedBuffer
+}
+
+// lockedBuffer is the progress output: Provisioner.record writes it from
+// the nodes' goroutines without a lock of its own.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 // modelNode is a fake node and the state its scripts keep beside files.
