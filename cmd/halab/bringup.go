@@ -40,6 +40,17 @@ func (a *app) upCmd() *cobra.Command {
 			ctx := cmd.Context()
 			out := l.Out
 			fmt.Fprintf(out, "==> provider %s (%s)\n", l.Provider.Name(), l.ProviderReason)
+			if err := l.Provider.Runnable(); err != nil {
+				return err
+			}
+			// Another lab's name, network or ports: refused before
+			// anything is made.
+			if err := l.Provider.CheckFree(ctx); err != nil {
+				return err
+			}
+			if err := l.Claim(); err != nil {
+				return err
+			}
 			if err := l.Provider.Prepare(ctx, out); err != nil {
 				return err
 			}
@@ -260,8 +271,11 @@ func (a *app) downCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			fmt.Fprintf(l.Out, "==> destroying the machines (%s)\n", l.Provider.Name())
+			fmt.Fprintf(l.Out, "==> destroying the machines of %s (%s)\n", l.ConfigPath, l.Provider.Name())
 			if err := l.Provider.Destroy(ctx); err != nil {
+				return err
+			}
+			if err := l.Release(); err != nil {
 				return err
 			}
 			// The machines are gone; their pinned keys and cached

@@ -242,6 +242,8 @@ func TestE2ELab(t *testing.T) {
 				t.Errorf("VIP moved from %s to %s on a warm provision", owner, got)
 			}
 			if stack == "corosync" {
+				t.Run("another checkout with the same lab name is refused and its down touches nothing", func(t *testing.T) { secondCheckout(t, bin) })
+				t.Run("the bench's lab runs beside this lab and leaves it serving", func(t *testing.T) { benchBeside(t, bin) })
 				t.Run("fault CLI", func(t *testing.T) { faultCLI(t, bin) })
 				t.Run("scenarios", func(t *testing.T) { runScenarios(t, bin, stack) })
 				t.Run("a scenario broken on purpose fails with artifacts", func(t *testing.T) { brokenScenario(t, bin) })
@@ -320,7 +322,7 @@ func TestE2ELab(t *testing.T) {
 		if strings.Contains(string(nets), "vagrant_network_"+d.Subnet().Addr().String()) {
 			t.Errorf("vagrant network left: %s", nets)
 		}
-		if ids, _ := filepath.Glob(filepath.Join(repoRoot, ".vagrant/machines/*/docker/id")); len(ids) > 0 {
+		if ids, _ := filepath.Glob(filepath.Join(repoRoot, ".halab", d.Name, "vagrant/machines/*/docker/id")); len(ids) > 0 {
 			t.Errorf("machine ids left: %v", ids)
 		}
 	})
@@ -494,4 +496,86 @@ func interruptedScenario(t *testing.T, bin string) {
 		}
 	}
 	waitHealthy(t, bin)
+}
+
+// labContainers lists this checkout's lab.yaml lab's containers (id and
+// state), by the identity halab labels them with.
+func labContainers(t *testing.T) string {
+	t.Helper()
+	id, ok, err := lab.ReadIdentity(filepath.Join(repoRoot, ".halab", lab.Defaults().Name))
+	if err != nil || !ok {
+		t.Fatalf("no identity recorded for the lab: %v", err)
+	}
+	out, err := exec.Command("docker", "ps", "-a", "--filter", "label=halab.id="+id.ID, "--format", "{{.ID}} {{.Names}} {{.State}}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(out), "running") != len(lab.Defaults().Nodes) {
+		t.Fatalf("the lab's containers are not all running:\n%s", out)
+	}
+	return string(out)
+}
+
+// secondCheckout: a second checkout (the Vagrantfile, images/ and lab.yaml
+// copied elsewhere, which is all halab reads of one) with the same lab
+// name is refused at `up`, exit 2, naming this lab's file, and its `down`
+// removes nothing of this lab.
+func secondCheckout(t *testing.T, bin string) {
+	before, owner := labContainers(t), vipGet(t)
+	other := t.TempDir()
+	for _, f := range []string{"Vagrantfile", "lab.yaml"} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(other, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("cp", "-r", filepath.Join(repoRoot, "images"), other).CombinedOutput(); err != nil {
+		t.Fatalf("cp images: %v %s", err, out)
+	}
+	cfg := filepath.Join(other, "lab.yaml")
+	r := runHalab(t, bin, "-c", cfg, "up")
+	if r.code != 2 {
+		t.Errorf("second checkout's up: exit %d, want 2", r.code)
+	}
+	for _, want := range []string{"name: ", filepath.Join(repoRoot, "lab.yaml")} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("the refusal does not name %q:\n%s", want, r.out)
+		}
+	}
+	if strings.Contains(r.out, "Traceback") || strings.Contains(r.out, "goroutine ") {
+		t.Errorf("stack trace in the refusal:\n%s", r.out)
+	}
+	if r := runHalab(t, bin, "-c", cfg, "down"); r.code != 0 {
+		t.Errorf("second checkout's down: exit %d", r.code)
+	}
+	if after := labContainers(t); after != before {
+		t.Errorf("the first lab's containers changed:\n%s\n->\n%s", before, after)
+	}
+	if got := vipGet(t); got != owner {
+		t.Errorf("the VIP moved from %s to %s", owner, got)
+	}
+}
+
+// benchBeside: `make bench`'s lab figure (down, up, provision of
+// bench.yaml's lab) runs to the end while this lab serves, and this lab
+// serves from the same containers afterwards.
+func benchBeside(t *testing.T, bin string) {
+	before, owner := labContainers(t), vipGet(t)
+	out := t.TempDir()
+	r := runHalab(t, bin, "-c", filepath.Join(repoRoot, "bench.yaml"), "bench", "--figures", "lab", "--reps", "1", "--profiles", "article", "--out", out)
+	if r.code != 0 {
+		t.Errorf("bench: exit %d", r.code)
+	}
+	if _, err := os.Stat(filepath.Join(out, "bench.json")); err != nil {
+		t.Errorf("no bench.json: %v", err)
+	}
+	if after := labContainers(t); after != before {
+		t.Errorf("the lab's containers changed under the bench:\n%s\n->\n%s", before, after)
+	}
+	if got := vipGet(t); got != owner {
+		t.Errorf("the VIP moved from %s to %s", owner, got)
+	}
 }
