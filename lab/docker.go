@@ -144,17 +144,19 @@ func (d *dockerProvider) networkMarker() string {
 	return filepath.Join(d.l.State, "docker-network-created")
 }
 
-// networkExists asks the engine; "no such network" is false, any other
-// failure (the engine down, for one) is an error.
+// networkExists asks the engine whether the network exists; a failure
+// to ask (the engine down, for one) is an error, never "no".
 func networkExists(ctx context.Context, name string) (bool, error) {
-	out, err := runLocal(ctx, "", nil, nil, "docker", "network", "inspect", "--format", "{{.Name}}", name)
-	if err == nil {
-		return true, nil
+	out, err := runLocal(ctx, "", nil, nil, "docker", "network", "ls", "--format", "{{.Name}}")
+	if err != nil {
+		return false, fmt.Errorf("asking docker about network %s: %w", name, err)
 	}
-	if strings.Contains(strings.ToLower(string(out)), "no such network") {
-		return false, nil
+	for _, n := range strings.Fields(string(out)) {
+		if n == name {
+			return true, nil
+		}
 	}
-	return false, fmt.Errorf("asking docker about network %s: %w", name, err)
+	return false, nil
 }
 
 // Up creates and boots the machines, and remembers whether the lab's
