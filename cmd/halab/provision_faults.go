@@ -50,7 +50,7 @@ func (a *app) faultsBeforeProvision(ctx context.Context, l *lab.Lab, heal bool) 
 		return a.healBeforeProvision(ctx, l, nodes)
 	}
 	if len(blocking) == 0 {
-		fmt.Fprintln(l.Out, "    provisioning goes on; they stay until healed")
+		fmt.Fprintln(l.Out, "    provisioning goes on through these: it starts daemons that do not run; standby and fail counts stay until healed")
 		return nil
 	}
 	cmd := in.HealAll
