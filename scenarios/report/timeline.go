@@ -88,10 +88,14 @@ type marker struct {
 
 type bracket struct {
 	X, W, Y float64
-	From    time.Duration
-	Length  time.Duration
-	Class   string // within, beyond
-	Label   string
+	// LabelX and LabelAnchor place the label: centred under the bracket,
+	// or from its start when it is wider than the bracket.
+	LabelX      float64
+	LabelAnchor string
+	From        time.Duration
+	Length      time.Duration
+	Class       string // within, beyond
+	Label       string
 }
 
 type eventMark struct {
@@ -295,6 +299,13 @@ func layoutTimeline(e prober.Entry, nodes []string, fencing bool) *timelineView 
 		if e.Outage > e.Bound {
 			b.Class = "beyond"
 			b.Label += fmt.Sprintf(": outage %s beyond it", seconds(e.Outage))
+		}
+		b.LabelX, b.LabelAnchor = b.X+b.W/2, "middle"
+		if lw := float64(len(b.Label)) * charW; lw > b.W {
+			b.LabelX, b.LabelAnchor = b.X, "start"
+			if b.X+lw > v.W {
+				b.LabelX, b.LabelAnchor = b.X+b.W, "end"
+			}
 		}
 		v.Bound = b
 		y += bracketH - 8
