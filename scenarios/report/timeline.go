@@ -26,7 +26,7 @@ const (
 	eventRowH  = 22.0
 	bracketH   = 30.0
 	axisH      = 34.0
-	charW      = 6.1 // average width of a label character, for placing labels
+	charW      = 7.0 // width of a (bold) label character, for placing labels
 	labelRows  = 3
 	dualWindow = time.Second // as the scenarios' prober.Analyze
 )
