@@ -194,7 +194,7 @@ func (e *env) bound() time.Duration {
 }
 
 func (e *env) healAll(ctx context.Context, when string) {
-	cur.healing()
+	timeline.healing()
 	did, err := e.c.HealAll(ctx)
 	for n, d := range did {
 		fmt.Fprintf(GinkgoWriter, "healed %s on %s: %s\n", when, n, strings.Join(d, "; "))

@@ -30,10 +30,10 @@ type specLog struct {
 	last     *prober.Event  // the last audit recorded, to report changes only
 }
 
-// cur is the current spec's log.
-var cur = &specLog{}
+// timeline is the current spec's log.
+var timeline = &specLog{}
 
-var _ = BeforeEach(func() { cur.reset() })
+var _ = BeforeEach(func() { timeline.reset() })
 
 func (l *specLog) reset() {
 	l.mu.Lock()
