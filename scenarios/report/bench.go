@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // Bench is a `halab bench` run as its page shows it.
@@ -35,7 +36,7 @@ type BenchFigure struct {
 //go:embed bench.html.tmpl
 var benchTmpl string
 
-var btmpl = template.Must(template.New("bench").Funcs(funcs).Funcs(template.FuncMap{"num": benchNum}).Parse(benchTmpl))
+var btmpl = template.Must(template.New("bench").Funcs(funcs).Funcs(template.FuncMap{"num": benchNum, "axis": func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }}).Parse(benchTmpl))
 
 const (
 	chartW     = 460.0
