@@ -27,8 +27,12 @@ import (
 // Find returns the Chromium to use: $HALAB_CHROMIUM, else the first of
 // chromium, chromium-browser, google-chrome on PATH.
 func Find() (string, error) {
-	if p := os.Getenv("HALAB_CHROMIUM"); p != "" {
-		return exec.LookPath(p)
+	if v := os.Getenv("HALAB_CHROMIUM"); v != "" {
+		p, err := exec.LookPath(v)
+		if err != nil {
+			return "", fmt.Errorf("HALAB_CHROMIUM=%s: %w", v, err)
+		}
+		return p, nil
 	}
 	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(n); err == nil {
