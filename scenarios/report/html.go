@@ -40,6 +40,17 @@ var funcs = template.FuncMap{
 		return strings.Join(owners, " → ")
 	},
 	"resultClass": func(r string) string { return strings.ReplaceAll(r, " ", "-") },
+	// uses: whether the stack runs the package (the others may be
+	// installed too: the docker image has both stacks').
+	"uses": func(stack, pkg string) bool {
+		switch stack {
+		case "corosync":
+			return pkg == "corosync" || pkg == "pacemaker"
+		case "heartbeat":
+			return pkg == "heartbeat" || pkg == "pacemaker"
+		}
+		return pkg == stack || (stack == "heartbeat-v1" && pkg == "heartbeat")
+	},
 }
 
 var tmpl = template.Must(template.New("page").Funcs(funcs).Parse(pageTmpl))
