@@ -80,13 +80,12 @@ type scenarioView struct {
 }
 
 type eventLine struct {
-	N        int
-	Offset   string // from the injection (or the first probe)
-	Clock    string
-	Kind     string
-	Text     string
-	Drawn    bool
-	Relative string
+	N      int
+	Offset string // from the injection (or the first probe)
+	Clock  string
+	Kind   string
+	Text   string
+	Drawn  bool
 }
 
 // Render writes the page of run to w.

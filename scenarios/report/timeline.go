@@ -107,10 +107,9 @@ type eventMark struct {
 }
 
 type label struct {
-	X, Y   float64
-	Text   string
-	Anchor string // start, middle
-	Class  string
+	X, Y  float64
+	Text  string
+	Class string
 }
 
 type tick struct {
@@ -265,7 +264,7 @@ func layoutTimeline(e prober.Entry, nodes []string, fencing bool) *timelineView 
 			n++
 			if at := tl.Offset(ev.At); at >= v.From && at <= v.To {
 				evs = append(evs, ev)
-				v.Events = append(v.Events, eventMark{X: v.x(at), At: at, N: n, Class: ev.Kind, Tip: eventTip(ev, tl)})
+				v.Events = append(v.Events, eventMark{X: v.x(at), At: at, N: n, Class: ev.Kind, Tip: eventTip(ev)})
 			}
 		}
 	}
@@ -420,7 +419,7 @@ func (v *timelineView) addLabel(x float64, anchor, class, text string) {
 			break
 		}
 	}
-	v.Labels = append(v.Labels, label{X: left, Y: labelY(row), Text: text, Anchor: "start", Class: class})
+	v.Labels = append(v.Labels, label{X: left, Y: labelY(row), Text: text, Class: class})
 }
 
 func labelY(row int) float64 { return labelRowH*float64(row) + 12 }
@@ -487,7 +486,7 @@ func trimFloat(f float64) string {
 	return strings.TrimSuffix(s, ".0")
 }
 
-func eventTip(ev prober.Event, tl *prober.Timeline) string {
+func eventTip(ev prober.Event) string {
 	what := "audit"
 	if ev.Kind == prober.FenceEvent {
 		what = "fence " + ev.Node
