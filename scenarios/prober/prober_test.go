@@ -113,7 +113,10 @@ func TestHangCountsAsTimeout(t *testing.T) {
 			timeouts++
 		}
 	}
-	if timeouts == 0 || len(rep.Outages) != 1 || !rep.Recovered {
+	// The 350 ms hang is one outage of at least 200 ms; on a loaded
+	// machine a probe outside it may time out too (a 100 ms timeout), so
+	// other, shorter outages are not an error.
+	if timeouts == 0 || rep.LongestOutage < 200*time.Millisecond || !rep.Recovered {
 		t.Fatalf("timeouts=%d report %+v", timeouts, rep)
 	}
 	// sequential: no two requests in flight at once
