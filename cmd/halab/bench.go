@@ -286,6 +286,7 @@ func (b *bench) labFigure(ctx context.Context) error {
 		c := newSeries("provision-cold-"+profile, fmt.Sprintf("halab provision, cold (fresh nodes), %s timings", profile), "s")
 		s := newSeries("up+provision-"+profile, fmt.Sprintf("halab up + provision to a serving VIP, %s timings", profile), "s")
 		s.setTarget("< 60 s", 60)
+		c.Baseline, s.Baseline = againstArticle(c.ID, profile), againstArticle(s.ID, profile)
 		cold, sum = append(cold, c), append(sum, s)
 	}
 	// Profiles alternate within a repetition, so that both see the same
@@ -458,7 +459,10 @@ func (b *bench) write() error {
 	if err := os.WriteFile(filepath.Join(b.out, "bench.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(b.out, "bench.md"), []byte(b.report.markdown()), 0o644)
+	if err := os.WriteFile(filepath.Join(b.out, "bench.md"), []byte(b.report.markdown()), 0o644); err != nil {
+		return err
+	}
+	return writeBenchHTML(filepath.Join(b.out, "bench.html"), &b.report, "")
 }
 
 // pushNode is the node the upload figure writes to.
@@ -516,6 +520,7 @@ func (b *bench) pushFigure(ctx context.Context) error {
 	}
 	sftpS := newSeries("jdk-sftp", fmt.Sprintf("JDK push, halab SFTP (%.0f MB, connection included)", mb), "MB/s")
 	scpS := newSeries("jdk-scp", "JDK push, OpenSSH scp (same file, node, endpoint)", "MB/s")
+	sftpS.Baseline = scpS.ID
 	ratio := newSeries("jdk-ratio", "JDK push throughput, halab SFTP / scp (per pair)", "×")
 	ratio.setTargetMin("≥ 0.9", 0.9)
 	// One of each first, not counted: page cache, sshd and sudo warm.

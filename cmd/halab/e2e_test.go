@@ -337,7 +337,7 @@ func TestE2ELab(t *testing.T) {
 // stack supports passed, the others are skipped or reported as known
 // limitations, never as passes.
 func runScenarios(t *testing.T, bin, stack string) {
-	r := runHalab(t, bin, "test", "--junit-report", "scenarios-"+stack+".xml")
+	r := runHalab(t, bin, "test", "--junit-report", "scenarios-"+stack+".xml", "--json-report", "scenarios-"+stack+".json")
 	if r.code != 0 {
 		t.Fatalf("scenarios on %s: exit %d", stack, r.code)
 	}
@@ -363,6 +363,7 @@ func runScenarios(t *testing.T, bin, stack string) {
 	if _, err := os.Stat(filepath.Join(repoRoot, "build", "scenarios-"+stack+".xml")); err != nil {
 		t.Errorf("junit report: %v", err)
 	}
+	checkReportPage(t, bin, stack)
 }
 
 // faultCLI: halab fault injects with the scenarios' code and heals.

@@ -89,7 +89,7 @@ Faults:
 }
 
 func (a *app) testCmd() *cobra.Command {
-	var labels, junit string
+	var labels, junit, jsonReport string
 	var repeat int
 	var bound time.Duration
 	c := &cobra.Command{
@@ -100,8 +100,10 @@ CLI pinned in go.mod, the same as "make scenarios". The lab must be up and
 provisioned (make lab-up). Arguments after -- go to ginkgo, e.g.
   halab test --labels 'node && !repeat'
   halab test -- --focus partition
-Reports: build/scenarios-junit.xml, build/scenarios-summary.md, and on
-failure build/artifacts/<run>/<scenario>/.`,
+Reports: build/scenarios-junit.xml, build/scenarios.json (Ginkgo's JSON),
+build/scenarios-summary.md, the HTML page build/report/index.html (pass or
+fail; "halab report" makes it again from a JSON report), and on failure
+build/artifacts/<run>/<scenario>/.`,
 		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, args []string) error {
 			cfg, err := filepath.Abs(a.configPath)
 			if err != nil {
@@ -116,7 +118,11 @@ failure build/artifacts/<run>/<scenario>/.`,
 			}
 			// --grace-period: on an interrupt each heal may take that long
 			// (power a node on, restart daemons) before Ginkgo moves on.
-			argv := []string{"-v", "--grace-period=3m", "--junit-report=" + junit, "--output-dir=" + filepath.Join(l.Root, "build")}
+			argv := []string{"-v", "--grace-period=3m", "--junit-report=" + junit, "--json-report=" + jsonReport, "--output-dir=" + filepath.Join(l.Root, "build")}
+			// A JSON report left by an earlier run must not become this
+			// run's page when this one writes none.
+			jsonPath := filepath.Join(l.Root, "build", jsonReport)
+			_ = os.Remove(jsonPath)
 			if labels != "" {
 				argv = append(argv, "--label-filter="+labels)
 			}
@@ -142,15 +148,17 @@ failure build/artifacts/<run>/<scenario>/.`,
 				_ = syscall.Kill(-run.Process.Pid, syscall.SIGINT)
 				err = <-done
 			}
+			rerr := writeRunReport(cmd.OutOrStdout(), jsonPath, filepath.Join(l.Root, "build", "report", "index.html"))
 			if err != nil {
 				if ee, ok := err.(*exec.ExitError); ok {
 					return &exitCode{code: ee.ExitCode(), err: fmt.Errorf("scenarios failed (ginkgo exited %d); see the summary above and build/artifacts", ee.ExitCode())}
 				}
 				return err
 			}
-			return nil
+			return rerr
 		}),
 	}
+	c.Flags().StringVar(&jsonReport, "json-report", "scenarios.json", "Ginkgo JSON report file name under build/ (the HTML report is made from it)")
 	c.Flags().StringVar(&labels, "labels", "", "Ginkgo label filter, e.g. 'node || network', '!repeat'")
 	c.Flags().StringVar(&junit, "junit-report", "scenarios-junit.xml", "JUnit report file name under build/")
 	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
