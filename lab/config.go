@@ -15,7 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// DefaultFile is the lab description looked up when --config is not given.
+// DefaultFile is the lab description looked up when none is named.
 const DefaultFile = "lab.yaml"
 
 // Config is lab.yaml. Field tags are the YAML keys; the Vagrantfile reads
@@ -160,7 +160,7 @@ func IsConfigError(err error) bool {
 func Load(path string, checks ...ConfigCheck) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		hint := "pass --config FILE or create lab.yaml"
+		hint := "check the path of the lab file, or create lab.yaml"
 		if errors.Is(err, fs.ErrPermission) {
 			hint = "make it readable"
 		} else if st, serr := os.Stat(path); serr == nil && st.IsDir() {

@@ -769,7 +769,7 @@ func TestLoadErrors(t *testing.T) {
 		needRead bool // the row only makes sense when permissions are enforced
 		want     []string
 	}{
-		{"missing", filepath.Join(dir, "nope.yaml"), false, []string{"cannot read: no such file or directory", "(pass --config FILE or create lab.yaml)"}},
+		{"missing", filepath.Join(dir, "nope.yaml"), false, []string{"cannot read: no such file or directory", "(check the path of the lab file, or create lab.yaml)"}},
 		{"missing dir", filepath.Join(dir, "no", "lab.yaml"), false, []string{"no such file or directory"}},
 		{"directory", dir, false, []string{"cannot read: is a directory", "(it is a directory; pass the lab.yaml inside it)"}},
 		{"unreadable", unreadable, true, []string{"cannot read: permission denied", "(make it readable)"}},

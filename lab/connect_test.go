@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func (p endpointsProvider) Name() string                                  { retu
 func (p endpointsProvider) Runnable() error                               { return nil }
 func (p endpointsProvider) Prepare(context.Context, io.Writer) error      { return nil }
 func (p endpointsProvider) Up(context.Context, ...string) error           { return nil }
+func (p endpointsProvider) CheckFree(context.Context) error               { return nil }
 func (p endpointsProvider) Destroy(context.Context) error                 { return nil }
 func (p endpointsProvider) PowerOff(context.Context, string) error        { return nil }
 func (p endpointsProvider) PowerOn(context.Context, string) error         { return nil }
@@ -78,5 +80,39 @@ func TestConnectChecksNamesBeforeDialling(t *testing.T) {
 		if n := accepted.Load(); n != 0 {
 			t.Fatalf("Connect(%v) returned %v, but %d dial(s) reached the node anyway", names, err, n)
 		}
+	}
+}
+
+// A lab file below another Vagrant project is not that project's: halab
+// would otherwise run `vagrant destroy` there.
+func TestFindRootSkipsForeignVagrantfiles(t *testing.T) {
+	top := t.TempDir()
+	if err := os.WriteFile(filepath.Join(top, "Vagrantfile"), []byte("Vagrant.configure('2') do |c| end\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	labs := filepath.Join(top, "labs")
+	if err := os.MkdirAll(labs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if root, err := FindRoot(labs); err == nil {
+		t.Fatalf("FindRoot took the foreign project %s", root)
+	} else if !strings.Contains(err.Error(), "another Vagrant project") {
+		t.Errorf("error does not say why: %v", err)
+	}
+	// halab's own Vagrantfile above the foreign one is found.
+	own := filepath.Join(top, "halab")
+	inner := filepath.Join(own, "sub")
+	if err := os.MkdirAll(inner, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(own, "Vagrantfile"), []byte("lab = YAML.safe_load(File.read(ENV['HALAB_RESOLVED']))\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if root, err := FindRoot(inner); err != nil || root != own {
+		t.Errorf("FindRoot(%s) = %s, %v; want %s", inner, root, err, own)
+	}
+	// The checkout's own Vagrantfile carries the mark.
+	if root, err := FindRoot("."); err != nil || filepath.Base(root) == "lab" {
+		t.Errorf("FindRoot(.) = %s, %v", root, err)
 	}
 }

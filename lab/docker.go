@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -87,7 +90,7 @@ func (d *dockerProvider) Destroy(ctx context.Context) error {
 	if err := d.v.Destroy(ctx); err != nil {
 		return err
 	}
-	return cleanupDocker(ctx, d.l.Cfg)
+	return d.cleanup(ctx)
 }
 
 // PowerOff sends SIGKILL to the container's init.
@@ -121,12 +124,65 @@ func (d *dockerProvider) Running(ctx context.Context, node string) (bool, error)
 	return strings.TrimSpace(string(out)) == "true", nil
 }
 
-// cleanupDocker removes what a lab may leave behind on the docker engine
-// when .vagrant/ was lost or vagrant was interrupted: containers labelled
-// with the lab's name and Vagrant's private network for the lab's subnet,
-// if nothing uses it any more.
-func cleanupDocker(ctx context.Context, cfg *Config) error {
-	out, err := runLocal(ctx, "", nil, nil, "docker", "ps", "-aq", "--filter", "label=halab.lab="+cfg.Name)
+// Labels every node container carries (the Vagrantfile sets them).
+const (
+	labelLab    = "halab.lab"
+	labelID     = "halab.id"
+	labelConfig = "halab.config"
+	labelSubnet = "halab.subnet"
+)
+
+// networkName is the docker network Vagrant's docker provider makes for a
+// private network of this subnet.
+func networkName(cfg *Config) string {
+	return fmt.Sprintf("vagrant_network_%s/%d", cfg.Subnet().Addr(), cfg.Prefix())
+}
+
+// networkMarker records that this lab's up made the network (it did not
+// exist before): only then does down remove it.
+func (d *dockerProvider) networkMarker() string {
+	return filepath.Join(d.l.State, "docker-network-created")
+}
+
+// networkExists asks the engine whether the network exists; a failure
+// to ask (the engine down, for one) is an error, never "no".
+func networkExists(ctx context.Context, name string) (bool, error) {
+	out, err := runLocal(ctx, "", nil, nil, "docker", "network", "ls", "--format", "{{.Name}}")
+	if err != nil {
+		return false, fmt.Errorf("asking docker about network %s: %w", name, err)
+	}
+	for _, n := range strings.Fields(string(out)) {
+		if n == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Up creates and boots the machines, and remembers whether the lab's
+// network is its own.
+func (d *dockerProvider) Up(ctx context.Context, nodes ...string) error {
+	net := networkName(d.l.Cfg)
+	existed, err := networkExists(ctx, net)
+	if err != nil {
+		return err
+	}
+	if err := d.vagrantMachines.Up(ctx, nodes...); err != nil {
+		return err
+	}
+	if !existed {
+		if made, err := networkExists(ctx, net); err == nil && made {
+			return WriteFileAtomic(d.networkMarker(), []byte(net+"\n"), 0o600)
+		}
+	}
+	return nil
+}
+
+// cleanup removes what the lab may leave behind when its Vagrant state
+// was lost or vagrant was interrupted: containers carrying this lab's
+// identity, and the network if this lab made it and nothing else uses it.
+func (d *dockerProvider) cleanup(ctx context.Context) error {
+	out, err := runLocal(ctx, "", nil, nil, "docker", "ps", "-aq", "--filter", "label="+labelID+"="+d.l.ID.ID)
 	if err != nil {
 		return err
 	}
@@ -135,13 +191,79 @@ func cleanupDocker(ctx context.Context, cfg *Config) error {
 			return err
 		}
 	}
-	subnet := fmt.Sprintf("%s/%d", cfg.Subnet().Addr(), cfg.Prefix())
-	name := "vagrant_network_" + subnet
-	if _, err := runLocal(ctx, "", nil, nil, "docker", "network", "inspect", name); err != nil {
-		return nil // not there: nothing to do
+	if _, err := os.Stat(d.networkMarker()); err != nil {
+		return nil // not made by this lab: never removed here
 	}
-	if _, err := runLocal(ctx, "", nil, nil, "docker", "network", "rm", name); err != nil {
-		return fmt.Errorf("docker network %s is still in use by containers outside this lab: %w", name, err)
+	net := networkName(d.l.Cfg)
+	exists, err := networkExists(ctx, net)
+	if err != nil {
+		return err
+	}
+	if exists {
+		users, err := runLocal(ctx, "", nil, nil, "docker", "network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", net)
+		if err != nil {
+			return fmt.Errorf("asking docker about network %s: %w", net, err)
+		}
+		if u := strings.Fields(string(users)); len(u) > 0 {
+			fmt.Fprintf(d.l.Out, "==> keeping docker network %s: still used by %s\n", net, strings.Join(u, ", "))
+			return nil
+		}
+		if _, err := runLocal(ctx, "", nil, nil, "docker", "network", "rm", net); err != nil {
+			return fmt.Errorf("removing docker network %s: %w", net, err)
+		}
+	}
+	return os.Remove(d.networkMarker())
+}
+
+// otherLab is a node container of some halab lab on this engine.
+type otherLab struct {
+	Name, ID, Config, Subnet string
+	Ports                    string
+}
+
+// CheckFree refuses, before anything is made, a lab whose name, subnet or
+// SSH ports a running lab of another lab file holds: its containers would
+// collide by name, its network would be shared, its ports taken.
+func (d *dockerProvider) CheckFree(ctx context.Context) error {
+	format := "{{.Label \"" + labelLab + "\"}}\t{{.Label \"" + labelID + "\"}}\t{{.Label \"" + labelConfig + "\"}}\t{{.Label \"" + labelSubnet + "\"}}\t{{.Ports}}"
+	out, err := runLocal(ctx, "", nil, nil, "docker", "ps", "-a", "--filter", "label="+labelLab, "--format", format)
+	if err != nil {
+		return err
+	}
+	cfg := d.l.Cfg
+	var problems []string
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 5 || f[1] == d.l.ID.ID {
+			continue
+		}
+		o := otherLab{Name: f[0], ID: f[1], Config: f[2], Subnet: f[3], Ports: f[4]}
+		who := o.Config
+		if who == "" {
+			who = "a lab made by an older halab (docker label " + labelLab + "=" + o.Name + ")"
+		}
+		add := func(msg string) {
+			if !seen[msg] {
+				seen[msg] = true
+				problems = append(problems, msg)
+			}
+		}
+		if o.Name == cfg.Name {
+			add(fmt.Sprintf("name: %q is taken by the lab of %s on this machine: give this lab a name of its own", cfg.Name, who))
+		}
+		if p, err := netip.ParsePrefix(o.Subnet); err == nil && p.Overlaps(cfg.Subnet()) {
+			add(fmt.Sprintf("vip.address: the subnet %s overlaps %s of the lab of %s: give this lab a network of its own (vip.address, nodes[].ip)", cfg.Subnet(), p, who))
+		}
+		for i := range cfg.Nodes {
+			port := cfg.Providers.Docker.SSHPort + i
+			if strings.Contains(o.Ports, fmt.Sprintf(":%d->", port)) {
+				add(fmt.Sprintf("providers.docker.ssh_port: host port %d is taken by the lab of %s: give this lab a range of its own", port, who))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &ConfigError{File: cfg.Path, Problems: problems}
 	}
 	return nil
 }

@@ -18,9 +18,11 @@ type Lab struct {
 	Cfg *Config
 	// ConfigPath is the lab file's absolute path.
 	ConfigPath string
-	Root       string
-	State      string
-	Provider   Provider
+	// ID is the lab's identity: name and lab file.
+	ID       Identity
+	Root     string
+	State    string
+	Provider Provider
 	// ProviderReason says why Provider was chosen (printed at start).
 	ProviderReason string
 	Keys           *HostKeys
@@ -54,16 +56,31 @@ func Open(configPath string, out io.Writer, checks ...ConfigCheck) (*Lab, error)
 	}
 	state := StateDir(root, cfg)
 	l := &Lab{
-		Cfg: cfg, ConfigPath: abs, Root: root, State: state, Out: out,
+		Cfg: cfg, ConfigPath: abs, ID: NewIdentity(cfg.Name, abs), Root: root, State: state, Out: out,
 		Keys: &HostKeys{File: filepath.Join(state, "known_hosts")},
 	}
-	name, reason := selectProvider(cfg, filepath.Join(root, ".vagrant"))
+	if id, ok, err := ReadIdentity(state); err != nil {
+		return nil, err
+	} else if ok && id.Config != abs {
+		return nil, claimState(state, l.ID) // says whose state it is
+	}
+	name, reason := selectProvider(cfg, l.VagrantDir())
 	if l.Provider, err = newProvider(l, name); err != nil {
 		return nil, err
 	}
 	l.ProviderReason = reason
 	return l, nil
 }
+
+// VagrantDir is the lab's own Vagrant state (VAGRANT_DOTFILE_PATH): its
+// machine ids. Kept per lab, so that two lab files in one checkout never
+// share a machine.
+func (l *Lab) VagrantDir() string { return filepath.Join(l.State, "vagrant") }
+
+// Claim records the lab's identity in its state directory before it makes
+// machines; Release forgets it once they are gone.
+func (l *Lab) Claim() error   { return claimState(l.State, l.ID) }
+func (l *Lab) Release() error { return releaseState(l.State) }
 
 // Endpoints asks the provider how to reach each node.
 func (l *Lab) Endpoints(ctx context.Context) (map[string]SSHEndpoint, error) {

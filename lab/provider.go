@@ -22,6 +22,10 @@ type Provider interface {
 	// Prepare makes what Up needs besides the machines (a node image),
 	// reporting progress on out; a no-op when it is up to date.
 	Prepare(ctx context.Context, out io.Writer) error
+	// CheckFree refuses (a *ConfigError naming the other lab and the key
+	// to change) when another lab on this machine holds this lab's name,
+	// network or ports; it changes nothing.
+	CheckFree(ctx context.Context) error
 	// Up creates and boots the named machines (all when none are named).
 	Up(ctx context.Context, nodes ...string) error
 	// Destroy removes the lab's machines and what the provider made for

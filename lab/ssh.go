@@ -186,11 +186,11 @@ func (e *ConnError) hint() string {
 	case errors.Is(e.Err, context.Canceled):
 		return "interrupted; re-run the command to continue"
 	case errors.As(e.Err, &te) && te.Command:
-		return "the node did not finish it in time: check it with `halab status` (is it paused, overloaded, or waiting on the network?), or allow more with --command-timeout"
+		return "the node did not finish it in time: check it with `halab status` (is it paused, overloaded, or waiting on the network?), or allow more time for each command"
 	case errors.As(e.Err, new(*LostError)):
-		return "check it with `halab status` (is it paused, frozen or cut off?), then re-run; allow slower answers with --connect-timeout"
+		return "check it with `halab status` (is it paused, frozen or cut off?), then re-run; or allow more time to connect"
 	case errors.As(e.Err, &te):
-		return "the node accepts connections but does not answer SSH: check it with `halab status` (is it paused or overloaded?), or allow more with --connect-timeout"
+		return "the node accepts connections but does not answer SSH: check it with `halab status` (is it paused or overloaded?), or allow more time to connect"
 	case strings.Contains(msg, "connection refused"):
 		return "nothing listens on that port: is the node up and its sshd running? (`halab status`, `halab up`)"
 	case strings.Contains(msg, "connection reset by peer"), strings.HasSuffix(msg, "handshake failed: EOF"):

@@ -1,10 +1,12 @@
 package lab
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gofrs/flock"
 )
@@ -65,19 +67,34 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// FindRoot walks up from dir to the directory holding the Vagrantfile.
+// vagrantfileMark is what tells halab's Vagrantfile from another
+// project's: it reads the lab file halab resolved.
+const vagrantfileMark = "HALAB_RESOLVED"
+
+// FindRoot walks up from dir to the directory holding halab's Vagrantfile.
+// Another project's Vagrantfile on the way is passed over: halab must
+// never run vagrant (destroy, say) in someone else's project.
 func FindRoot(dir string) (string, error) {
 	d, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
+	var foreign []string
 	for {
-		if _, err := os.Stat(filepath.Join(d, "Vagrantfile")); err == nil {
-			return d, nil
+		vf := filepath.Join(d, "Vagrantfile")
+		if b, err := os.ReadFile(vf); err == nil {
+			if bytes.Contains(b, []byte(vagrantfileMark)) {
+				return d, nil
+			}
+			foreign = append(foreign, vf)
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return "", fmt.Errorf("no Vagrantfile in %s or above: run halab from the halab checkout", dir)
+			msg := fmt.Sprintf("no halab Vagrantfile in %s or above: run halab from the halab checkout", dir)
+			if len(foreign) > 0 {
+				msg += fmt.Sprintf(" (%s belongs to another Vagrant project)", strings.Join(foreign, ", "))
+			}
+			return "", errors.New(msg)
 		}
 		d = parent
 	}

@@ -27,6 +27,8 @@ type Vagrant struct {
 	// Vagrantfile reads it from the state directory, so that the defaults
 	// live in one place, lab.Defaults.
 	Cfg *Config
+	// ID labels the machines (halab.id, halab.config).
+	ID Identity
 	// Provider is the provider's name, as `vagrant up --provider` takes it.
 	Provider string
 	// Image is the docker image tag the nodes run (docker provider only).
@@ -47,6 +49,8 @@ func (v *Vagrant) env() []string {
 		"VAGRANT_NO_COLOR=1",
 		"HALAB_CONFIG=" + v.Config,
 		"HALAB_RESOLVED=" + v.ResolvedFile(),
+		"HALAB_LAB_ID=" + v.ID.ID,
+		"HALAB_LAB_CONFIG=" + v.ID.Config,
 		"VAGRANT_DEFAULT_PROVIDER=" + v.Provider,
 		"VAGRANT_DOTFILE_PATH=" + v.DotDir,
 	}
@@ -147,7 +151,7 @@ func vagrantRunnable() error {
 
 // newVagrant is the Vagrant driver of a lab for one provider.
 func newVagrant(l *Lab, provider string) *Vagrant {
-	return &Vagrant{Root: l.Root, DotDir: filepath.Join(l.Root, ".vagrant"), Config: l.ConfigPath, Cfg: l.Cfg, Provider: provider,
+	return &Vagrant{Root: l.Root, DotDir: l.VagrantDir(), Config: l.ConfigPath, Cfg: l.Cfg, ID: l.ID, Provider: provider,
 		State: l.State, Out: NewPrefixWriter(l.Out, "    ")}
 }
 

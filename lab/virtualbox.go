@@ -34,6 +34,33 @@ func virtualboxRunnable() error {
 	return nil
 }
 
+// CheckFree refuses a lab whose VM names (NAME-NODE) belong to VMs that
+// are not this lab's machines.
+func (p *virtualboxProvider) CheckFree(ctx context.Context) error {
+	out, err := runLocal(ctx, "", nil, nil, "VBoxManage", "list", "vms")
+	if err != nil {
+		return err
+	}
+	cfg := p.v.Cfg
+	var problems []string
+	for _, line := range strings.Split(string(out), "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), "\" {")
+		if !ok {
+			continue
+		}
+		name, uuid := strings.TrimPrefix(name, "\""), strings.TrimSuffix(rest, "}")
+		for _, n := range cfg.Nodes {
+			if name == cfg.Name+"-"+n.Name && uuid != p.MachineID(n.Name) {
+				problems = append(problems, fmt.Sprintf("name: a VirtualBox VM %q (%s) exists and is not this lab's machine: give this lab a name of its own, or remove that VM", name, uuid))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &ConfigError{File: cfg.Path, Problems: problems}
+	}
+	return nil
+}
+
 // Prepare has nothing to build: Vagrant downloads the box on first up.
 func (p *virtualboxProvider) Prepare(ctx context.Context, out io.Writer) error { return p.Runnable() }
 

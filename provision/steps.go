@@ -77,9 +77,6 @@ type Provisioner struct {
 }
 
 func (p *Provisioner) record(r StepResult) {
-	p.mu.Lock()
-	p.results = append(p.results, r)
-	p.mu.Unlock()
 	mark := "ok"
 	if r.Changed {
 		mark = "changed"
@@ -88,6 +85,11 @@ func (p *Provisioner) record(r StepResult) {
 	if r.Detail != "" {
 		detail = " (" + r.Detail + ")"
 	}
+	// One lock for the results and the line: the nodes' steps finish
+	// concurrently, and Out need not be safe for concurrent writes.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.results = append(p.results, r)
 	fmt.Fprintf(p.Opts.Out, "    %-6s %-10s %-7s %s%s\n", r.Node, r.Step, mark, r.Took.Round(10*time.Millisecond), detail)
 }
 

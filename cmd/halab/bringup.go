@@ -40,6 +40,17 @@ func (a *app) upCmd() *cobra.Command {
 			ctx := cmd.Context()
 			out := l.Out
 			fmt.Fprintf(out, "==> provider %s (%s)\n", l.Provider.Name(), l.ProviderReason)
+			if err := l.Provider.Runnable(); err != nil {
+				return err
+			}
+			// Another lab's name, network or ports: refused before
+			// anything is made.
+			if err := l.Provider.CheckFree(ctx); err != nil {
+				return err
+			}
+			if err := l.Claim(); err != nil {
+				return err
+			}
 			if err := l.Provider.Prepare(ctx, out); err != nil {
 				return err
 			}
@@ -162,7 +173,7 @@ func (a *app) statusCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "status",
-		Short: "Show the nodes, their SSH endpoints, private IPs and reachability",
+		Short: "Show the nodes (SSH endpoints, private IPs, reachability), the cluster as each node sees it, split brain, and faults left with their heals",
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
@@ -189,12 +200,16 @@ func (a *app) statusCmd() *cobra.Command {
 				}
 				rows = append(rows, r)
 			}
+			in := a.inspect(ctx, l, true)
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows})
+				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows,
+					"cluster": in.Cluster, "faults_left": in.FaultsLeft, "heal_all": in.HealAll})
 			}
 			printTable(cmd.OutOrStdout(), rows, true)
+			printCluster(cmd.OutOrStdout(), in.Cluster)
+			printFaultsLeft(cmd.OutOrStdout(), in)
 			for _, r := range rows {
 				if r.Error != "" {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", r.Node, r.Error)
@@ -260,8 +275,11 @@ func (a *app) downCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			fmt.Fprintf(l.Out, "==> destroying the machines (%s)\n", l.Provider.Name())
+			fmt.Fprintf(l.Out, "==> destroying the machines of %s (%s)\n", l.ConfigPath, l.Provider.Name())
 			if err := l.Provider.Destroy(ctx); err != nil {
+				return err
+			}
+			if err := l.Release(); err != nil {
 				return err
 			}
 			// The machines are gone; their pinned keys and cached

@@ -10,7 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -242,10 +245,13 @@ func TestE2ELab(t *testing.T) {
 				t.Errorf("VIP moved from %s to %s on a warm provision", owner, got)
 			}
 			if stack == "corosync" {
+				t.Run("another checkout with the same lab name is refused and its down touches nothing", func(t *testing.T) { secondCheckout(t, bin) })
+				t.Run("the bench's lab runs beside this lab and leaves it serving", func(t *testing.T) { benchBeside(t, bin) })
 				t.Run("fault CLI", func(t *testing.T) { faultCLI(t, bin) })
 				t.Run("scenarios", func(t *testing.T) { runScenarios(t, bin, stack) })
 				t.Run("a scenario broken on purpose fails with artifacts", func(t *testing.T) { brokenScenario(t, bin) })
 				t.Run("SIGINT in the partition scenario leaves nothing behind", func(t *testing.T) { interruptedScenario(t, bin) })
+				t.Run("kill -9 in the partition scenario: status names the partition and its heal", func(t *testing.T) { killedScenario(t, bin) })
 			}
 		})
 	}
@@ -320,7 +326,7 @@ func TestE2ELab(t *testing.T) {
 		if strings.Contains(string(nets), "vagrant_network_"+d.Subnet().Addr().String()) {
 			t.Errorf("vagrant network left: %s", nets)
 		}
-		if ids, _ := filepath.Glob(filepath.Join(repoRoot, ".vagrant/machines/*/docker/id")); len(ids) > 0 {
+		if ids, _ := filepath.Glob(filepath.Join(repoRoot, ".halab", d.Name, "vagrant/machines/*/docker/id")); len(ids) > 0 {
 			t.Errorf("machine ids left: %v", ids)
 		}
 	})
@@ -494,4 +500,237 @@ func interruptedScenario(t *testing.T, bin string) {
 		}
 	}
 	waitHealthy(t, bin)
+}
+
+// labContainers lists this checkout's lab.yaml lab's containers (id and
+// state), by the identity halab labels them with.
+func labContainers(t *testing.T) string {
+	t.Helper()
+	id, ok, err := lab.ReadIdentity(filepath.Join(repoRoot, ".halab", lab.Defaults().Name))
+	if err != nil || !ok {
+		t.Fatalf("no identity recorded for the lab: %v", err)
+	}
+	out, err := exec.Command("docker", "ps", "-a", "--filter", "label=halab.id="+id.ID, "--format", "{{.ID}} {{.Names}} {{.State}}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(out), "running") != len(lab.Defaults().Nodes) {
+		t.Fatalf("the lab's containers are not all running:\n%s", out)
+	}
+	return string(out)
+}
+
+// secondCheckout: a second checkout (the Vagrantfile, images/ and lab.yaml
+// copied elsewhere, which is all halab reads of one) with the same lab
+// name is refused at `up`, exit 2, naming this lab's file, and its `down`
+// removes nothing of this lab.
+func secondCheckout(t *testing.T, bin string) {
+	before, owner := labContainers(t), vipGet(t)
+	other := t.TempDir()
+	for _, f := range []string{"Vagrantfile", "lab.yaml"} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(other, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("cp", "-r", filepath.Join(repoRoot, "images"), other).CombinedOutput(); err != nil {
+		t.Fatalf("cp images: %v %s", err, out)
+	}
+	cfg := filepath.Join(other, "lab.yaml")
+	r := runHalab(t, bin, "-c", cfg, "up")
+	if r.code != 2 {
+		t.Errorf("second checkout's up: exit %d, want 2", r.code)
+	}
+	for _, want := range []string{"name: ", filepath.Join(repoRoot, "lab.yaml")} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("the refusal does not name %q:\n%s", want, r.out)
+		}
+	}
+	if strings.Contains(r.out, "Traceback") || strings.Contains(r.out, "goroutine ") {
+		t.Errorf("stack trace in the refusal:\n%s", r.out)
+	}
+	if r := runHalab(t, bin, "-c", cfg, "down"); r.code != 0 {
+		t.Errorf("second checkout's down: exit %d", r.code)
+	}
+	if after := labContainers(t); after != before {
+		t.Errorf("the first lab's containers changed:\n%s\n->\n%s", before, after)
+	}
+	if got := vipGet(t); got != owner {
+		t.Errorf("the VIP moved from %s to %s", owner, got)
+	}
+}
+
+// benchBeside: `make bench`'s lab figure (down, up, provision of
+// bench.yaml's lab) runs to the end while this lab serves, and this lab
+// serves from the same containers afterwards.
+func benchBeside(t *testing.T, bin string) {
+	before, owner := labContainers(t), vipGet(t)
+	out := t.TempDir()
+	r := runHalab(t, bin, "-c", filepath.Join(repoRoot, "bench.yaml"), "bench", "--figures", "lab", "--reps", "1", "--profiles", "article", "--out", out)
+	if r.code != 0 {
+		t.Errorf("bench: exit %d", r.code)
+	}
+	if _, err := os.Stat(filepath.Join(out, "bench.json")); err != nil {
+		t.Errorf("no bench.json: %v", err)
+	}
+	if after := labContainers(t); after != before {
+		t.Errorf("the lab's containers changed under the bench:\n%s\n->\n%s", before, after)
+	}
+	if got := vipGet(t); got != owner {
+		t.Errorf("the VIP moved from %s to %s", owner, got)
+	}
+}
+
+// killedScenario kills `halab test` with SIGKILL in the middle of the
+// partition scenario, Ginkgo and the suite under it too, as a CI timeout
+// or `kill -9` of the whole run would: no heal runs. `halab status` must
+// then name the partition with the command that heals it and call out the
+// split brain, `halab provision` must refuse with that command, and
+// `halab fault heal` must clear it.
+func killedScenario(t *testing.T, bin string) {
+	cmd := exec.Command(bin, "test", "--labels", "network", "--junit-report", "killed.xml")
+	cmd.Dir = repoRoot
+	var out syncBuffer
+	cmd.Stdout = io.MultiWriter(&out, testWriter{t}, &transcript)
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for !strings.Contains(out.String(), "waiting for both sides to claim the VIP") {
+		if time.Now().After(deadline) {
+			killTree(cmd.Process.Pid)
+			t.Fatal("the partition scenario did not start")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // the partition is in place
+	killed := killTree(cmd.Process.Pid)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("a process of the run outlived kill -9 and holds its output (killed %v)", killed)
+	}
+	if len(killed) < 3 {
+		t.Errorf("killed %v: want halab, ginkgo and the suite", killed)
+	}
+	t.Cleanup(func() { runHalab(t, bin, "fault", "heal") })
+
+	// The partitioned owner is the node whose rules the kill left.
+	owner := ""
+	for _, n := range []string{"node1", "node2"} {
+		if rules := mustHalab(t, bin, "ssh", n, "--", "sudo", "iptables", "-S"); strings.Contains(rules, harness.PartitionChain) {
+			owner = n
+		}
+	}
+	if owner == "" {
+		t.Fatal("no partition rules left after kill -9: nothing for status to find")
+	}
+	heal := `halab (-c \S+ )?fault heal ` + owner
+	row := regexp.MustCompile(`(?m)^` + owner + `\s+partition\s+the ` + harness.PartitionChain + ` chain drops .*\s` + heal + `$`)
+	// Split brain follows once each side declares the other dead.
+	var st string
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		st = mustHalab(t, bin, "status")
+		if strings.Contains(st, "SPLIT BRAIN") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Second)
+	}
+	if !row.MatchString(st) {
+		t.Errorf("status does not name the partition of %s and `halab fault heal %s`:\n%s", owner, owner, st)
+	}
+	if !regexp.MustCompile(`(?m)^SPLIT BRAIN: the VIP is on node1 and node2`).MatchString(st) {
+		t.Errorf("status does not call out the split brain:\n%s", st)
+	}
+	var js struct {
+		Cluster struct {
+			SplitBrain []string `json:"split_brain"`
+		} `json:"cluster"`
+		FaultsLeft []struct{ Node, Fault, Heal string } `json:"faults_left"`
+	}
+	if err := json.Unmarshal([]byte(mustHalab(t, bin, "status", "--json")), &js); err != nil {
+		t.Fatal(err)
+	}
+	named := slices.ContainsFunc(js.FaultsLeft, func(f struct{ Node, Fault, Heal string }) bool {
+		return f.Node == owner && f.Fault == "partition" && regexp.MustCompile(`^`+heal+`$`).MatchString(f.Heal)
+	})
+	if !named || len(js.Cluster.SplitBrain) == 0 {
+		t.Errorf("status --json does not name the partition of %s and split brain: %+v", owner, js)
+	}
+	// Provisioning through the partition would time out: it refuses.
+	if r := runHalab(t, bin, "provision"); r.code != 1 || !strings.Contains(r.out, "faults left on the lab would make provisioning fail") ||
+		!regexp.MustCompile("`"+heal+"`").MatchString(r.out) {
+		t.Errorf("provision with the partition left: exit %d, want 1 naming the heal:\n%s", r.code, r.out)
+	}
+	if out := mustHalab(t, bin, "fault", "heal"); !strings.Contains(out, owner+": removed the partition rules") {
+		t.Errorf("heal did not remove the partition")
+	}
+	waitHealthy(t, bin)
+	if st := mustHalab(t, bin, "status"); !strings.Contains(st, "FAULTS LEFT: none") || strings.Contains(st, "SPLIT BRAIN") {
+		t.Errorf("status after the heal:\n%s", st)
+	}
+}
+
+// killTree stops the process pid and every process under it, then kills
+// them all with SIGKILL (stopped first, so that none forks past the
+// sweep), and returns their pids.
+func killTree(pid int) []int {
+	var tree []int
+	for {
+		added := false
+		for _, p := range append([]int{pid}, descendants(pid)...) {
+			if !slices.Contains(tree, p) {
+				syscall.Kill(p, syscall.SIGSTOP)
+				tree, added = append(tree, p), true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	for _, p := range tree {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
+	return tree
+}
+
+// descendants lists the processes under pid, from /proc.
+func descendants(pid int) []int {
+	parent := map[int]int{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		p, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 1 {
+			parent[p], _ = strconv.Atoi(f[1])
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		q := queue[0]
+		queue = queue[1:]
+		for p, pp := range parent {
+			if pp == q {
+				out = append(out, p)
+				queue = append(queue, p)
+			}
+		}
+	}
+	return out
 }

@@ -58,6 +58,9 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "halab: interrupted:", err)
 	} else {
 		fmt.Fprintln(os.Stderr, "halab:", err)
+		if flag := timeoutFlag(err); flag != "" {
+			fmt.Fprintf(os.Stderr, "halab: to allow more time, raise %s\n", flag)
+		}
 	}
 	var ue *usageError
 	var ee *exitCode
@@ -70,6 +73,20 @@ func run(args []string) int {
 		return 130
 	}
 	return 1
+}
+
+// timeoutFlag names the flag that raises the bound an error ran into, if
+// it ran into one of the SSH bounds.
+func timeoutFlag(err error) string {
+	var te *lab.TimeoutError
+	var lost *lab.LostError
+	switch {
+	case errors.As(err, &te) && te.Command:
+		return "--command-timeout"
+	case errors.As(err, &te), errors.As(err, &lost):
+		return "--connect-timeout"
+	}
+	return ""
 }
 
 // exitCode carries a remote command's exit status out of `halab ssh`.

@@ -15,6 +15,7 @@ import (
 
 func (a *app) provisionCmd() *cobra.Command {
 	var stack string
+	var heal bool
 	c := &cobra.Command{
 		Use:   "provision",
 		Short: "Provision the HA stack on every node (idempotent): packages, JDK, service, messaging layer, crm configuration",
@@ -25,6 +26,9 @@ func (a *app) provisionCmd() *cobra.Command {
 				return &usageError{fmt.Sprintf("--stack %q: use one of %s", stack, strings.Join(provision.StackNames(), ", "))}
 			}
 			start := time.Now()
+			if err := a.faultsBeforeProvision(ctx, l, heal); err != nil {
+				return err
+			}
 			nodes, err := l.Connect(ctx)
 			if err != nil {
 				return err
@@ -44,6 +48,7 @@ func (a *app) provisionCmd() *cobra.Command {
 		}),
 	}
 	c.Flags().StringVar(&stack, "stack", "", "override lab.yaml's stack (heartbeat, heartbeat-v1, corosync)")
+	c.Flags().BoolVar(&heal, "heal", false, "first heal the faults left on the lab (as `halab fault heal` does), instead of refusing those provisioning cannot get through")
 	return c
 }
 
