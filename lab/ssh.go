@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/melbahja/goph"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -60,17 +61,32 @@ func (h *HostKeys) callback(alias, node string) ssh.HostKeyCallback {
 			}
 		}
 		// First contact: pin it.
-		if err := os.MkdirAll(filepath.Dir(h.File), 0o700); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(h.File, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = fmt.Fprintln(f, knownhosts.Line([]string{alias}, key))
+		return h.pin(knownhosts.Line([]string{alias}, key))
+	}
+}
+
+// pin adds line to the file: the whole file is written beside it and
+// renamed over it (0600), so a reader (another halab command, or this one
+// after a crash mid-write) sees the old file or the new one, never half a
+// line, which would make every later connection fail. A lock file keeps
+// two halab commands that pin at once from dropping each other's line.
+func (h *HostKeys) pin(line string) error {
+	if err := os.MkdirAll(filepath.Dir(h.File), 0o700); err != nil {
 		return err
 	}
+	lk := flock.New(h.File + ".lock")
+	if err := lk.Lock(); err != nil {
+		return fmt.Errorf("lock %s: %w", lk.Path(), err)
+	}
+	defer lk.Unlock()
+	old, err := os.ReadFile(h.File)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if len(old) > 0 && old[len(old)-1] != '\n' {
+		old = append(old, '\n')
+	}
+	return WriteFileAtomic(h.File, append(old, line+"\n"...), 0o600)
 }
 
 // Forget drops every pinned key (after `down` destroyed the machines).

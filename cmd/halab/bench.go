@@ -54,25 +54,10 @@ against one you are using. Figures:
   up-scratch      halab up from nothing: removes this lab's node image and
                   its base (HALAB_BASE_REPO), so only for a non-default image`,
 		Args: cobra.NoArgs,
+		// Bad flags are refused before the lab is opened: nothing is
+		// brought down or measured for them.
+		PreRunE: func(*cobra.Command, []string) error { return o.check() },
 		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
-			for _, f := range o.figures {
-				if !slices.Contains(benchFigures, f) {
-					return &usageError{fmt.Sprintf("--figures %q: use some of %s", f, strings.Join(benchFigures, ","))}
-				}
-			}
-			for _, s := range o.stacks {
-				if _, ok := provision.StackByName(s); !ok {
-					return &usageError{fmt.Sprintf("--stacks %q: use some of %s", s, strings.Join(provision.StackNames(), ","))}
-				}
-			}
-			for _, p := range o.profiles {
-				if !slices.Contains(lab.TimingProfiles, p) {
-					return &usageError{fmt.Sprintf("--profiles %q: use some of %s", p, strings.Join(lab.TimingProfiles, ","))}
-				}
-			}
-			if o.reps < 1 || o.scratchReps < 0 || o.suiteReps < 0 {
-				return &usageError{"--reps must be at least 1, --scratch-reps and --suite-reps at least 0"}
-			}
 			b, err := newBench(l, a.configPath, o)
 			if err != nil {
 				return err
@@ -90,6 +75,35 @@ against one you are using. Figures:
 	c.Flags().StringVar(&o.failLabel, "failover-label", "power-off", "Ginkgo label of the power-off spec")
 	c.Flags().BoolVar(&o.keep, "keep", false, "leave the lab up at the end (default: halab down)")
 	return c
+}
+
+// check refuses flags that name nothing to measure or nothing known.
+func (o *benchOpts) check() error {
+	if len(o.figures) == 0 {
+		return &usageError{fmt.Sprintf("--figures names no figure: use some of %s", strings.Join(benchFigures, ","))}
+	}
+	for _, f := range o.figures {
+		if !slices.Contains(benchFigures, f) {
+			return &usageError{fmt.Sprintf("--figures %q: use some of %s", f, strings.Join(benchFigures, ","))}
+		}
+	}
+	for _, s := range o.stacks {
+		if _, ok := provision.StackByName(s); !ok {
+			return &usageError{fmt.Sprintf("--stacks %q: use some of %s", s, strings.Join(provision.StackNames(), ","))}
+		}
+	}
+	if len(o.profiles) == 0 {
+		return &usageError{fmt.Sprintf("--profiles names no timing profile: use some of %s", strings.Join(lab.TimingProfiles, ","))}
+	}
+	for _, p := range o.profiles {
+		if !slices.Contains(lab.TimingProfiles, p) {
+			return &usageError{fmt.Sprintf("--profiles %q: use some of %s", p, strings.Join(lab.TimingProfiles, ","))}
+		}
+	}
+	if o.reps < 1 || o.scratchReps < 0 || o.suiteReps < 0 {
+		return &usageError{"--reps must be at least 1, --scratch-reps and --suite-reps at least 0"}
+	}
+	return nil
 }
 
 // bench holds one run: the lab it drives, where results go, what it got.
