@@ -291,9 +291,14 @@ var _ = Describe("failover", Serial, func() {
 			Expect(a.VIPHolders()).To(HaveLen(1), "leaked VIP after round %d: %s", i, a)
 		}
 		fmt.Fprintf(GinkgoWriter, "outages: %v\n", outages)
-		// Not growing: the last is within the first plus the prober's and
-		// the machine's noise (2 s), never beyond the bound.
-		Expect(outages[len(outages)-1]).To(BeNumerically("<=", outages[0]+2*time.Second), "outages %v", outages)
+		// Not growing: the last is within the first plus the noise of a
+		// loaded machine, never beyond the bound (move asserts that). The
+		// noise scales with the outage: token loss, consensus, the DC's
+		// election and the service's start each stretch when the CPUs are
+		// starved, so it is half the first outage, and at least 2 s for
+		// the prober's granularity.
+		noise := max(2*time.Second, outages[0]/2)
+		Expect(outages[len(outages)-1]).To(BeNumerically("<=", outages[0]+noise), "outages %v grow by more than %s", outages, noise)
 	}, SpecTimeout(30*time.Minute))
 
 	It("LSB conformance of the init script installed on the nodes", Label("lsb"), func(ctx SpecContext) {
