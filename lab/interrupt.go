@@ -59,13 +59,14 @@ var ErrKilled = errors.New("killed")
 // terminal's Ctrl-C reaches halab alone, which forwards it once, and a
 // second Ctrl-C reaches halab alone too.
 //
-// halabChild is for a child that is halab itself, which bounds its own
-// children: it gets no grace timer, and the hard stop forwards a second
-// SIGINT (its own hard stop) before the SIGKILL.
+// ownStop is for a child that bounds its own stop, such as halab itself
+// or a scenario suite that heals before it exits: it gets no grace timer,
+// and the hard stop forwards a second SIGINT (halab's own hard stop)
+// before the SIGKILL, 15 s later.
 //
 // The error is cmd.Wait's, or ErrKilled with the reason when halab
 // killed it.
-func RunGroup(ctx context.Context, cmd *exec.Cmd, halabChild bool) error {
+func RunGroup(ctx context.Context, cmd *exec.Cmd, ownStop bool) error {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -90,7 +91,7 @@ func RunGroup(ctx context.Context, cmd *exec.Cmd, halabChild bool) error {
 		}
 		_ = syscall.Kill(-pgid, syscall.SIGINT)
 		var grace <-chan time.Time
-		if !halabChild {
+		if !ownStop {
 			t := time.NewTimer(stop.Grace)
 			defer t.Stop()
 			grace = t.C
@@ -101,7 +102,7 @@ func RunGroup(ctx context.Context, cmd *exec.Cmd, halabChild bool) error {
 		case <-grace:
 			killed <- fmt.Sprintf("still running %s after SIGINT", stop.Grace)
 		case <-stop.Hard:
-			if halabChild {
+			if ownStop {
 				_ = syscall.Kill(-pgid, syscall.SIGINT)
 				t := time.NewTimer(15 * time.Second)
 				defer t.Stop()

@@ -180,9 +180,9 @@ func TestRunLocalGraceThenKill(t *testing.T) {
 	gone(t, "grandchild in its group", grandchild)
 }
 
-// A child that is halab gets the second interrupt as a second SIGINT (its
-// own hard stop), and no grace timer of the parent's.
-func TestRunGroupHalabChildGetsSecondSIGINT(t *testing.T) {
+// A child that bounds its own stop (halab) gets the second interrupt as a
+// second SIGINT (its own hard stop), and no grace timer of the parent's.
+func TestRunGroupOwnStopGetsSecondSIGINT(t *testing.T) {
 	dir, argv := childScript(t, `echo int >>"$d/ints"; [ "$(wc -l <"$d/ints")" -ge 2 ] && exit 4`)
 	hard := make(chan struct{})
 	ctx, cancel := context.WithCancel(WithStop(context.Background(), Stop{Hard: hard, Grace: 100 * time.Millisecond}))

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+)
+
+// errInterrupted is the cause of the context a command runs under once
+// halab was interrupted.
+var errInterrupted = errors.New("interrupted")
+
+// hardStopLimit is how long halab may take to stop after the second
+// interrupt, which kills what still runs, before it exits regardless.
+var hardStopLimit = 10 * time.Second
+
+// interrupts turns SIGINT and SIGTERM, read from sigs, into halab's stops
+// (see lab.Stop). The first ends the returned context: what runs is asked
+// to stop and given time (*grace for a local child, a kill on the node
+// for a remote command), and deferred cleanups run. The second closes
+// hard: what still runs is killed, and if halab has not stopped
+// hardStopLimit later it exits 130 anyway. The third exits 130 at once.
+// done stops the watching.
+//
+// Signals are counted here, not by signal.NotifyContext, which stops
+// listening after the first: the default action of a second Ctrl-C would
+// kill halab without a word, and with it the cleanups.
+func interrupts(sigs <-chan os.Signal, stderr io.Writer, grace *time.Duration, exit func(int)) (ctx context.Context, hardStop <-chan struct{}, done func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	hard := make(chan struct{})
+	quit := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-quit:
+				return
+			case sig := <-sigs:
+				n++
+				name := "SIGINT"
+				if sig == syscall.SIGTERM {
+					name = "SIGTERM"
+				}
+				switch n {
+				case 1:
+					fmt.Fprintf(stderr, "halab: %s: stopping; what runs gets up to %s to finish (interrupt again to kill it)\n", name, *grace)
+					cancel(errInterrupted)
+				case 2:
+					fmt.Fprintf(stderr, "halab: %s again: killing what still runs (once more to exit at once)\n", name)
+					close(hard)
+					go func() {
+						select {
+						case <-quit:
+						case <-time.After(hardStopLimit):
+							fmt.Fprintf(stderr, "halab: not stopped %s after the second interrupt; exiting\n", hardStopLimit)
+							exit(130)
+						}
+					}()
+				default:
+					fmt.Fprintf(stderr, "halab: %s a third time: exiting now; what halab started may still run\n", name)
+					exit(130)
+				}
+			}
+		}
+	}()
+	return ctx, hard, func() {
+		select {
+		case <-quit:
+		default:
+			close(quit)
+		}
+		cancel(nil)
+	}
+}
