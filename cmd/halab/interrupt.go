@@ -20,8 +20,8 @@ var hardStopLimit = 10 * time.Second
 
 // interrupts turns SIGINT and SIGTERM, read from sigs, into halab's stops
 // (see lab.Stop). The first ends the returned context: what runs is asked
-// to stop and given time (*grace for a local child, a kill on the node
-// for a remote command), and deferred cleanups run. The second closes
+// to stop and given time (lab.Stop's grace for a local child, a kill on
+// the node for a remote command), and deferred cleanups run. The second closes
 // hard: what still runs is killed, and if halab has not stopped
 // hardStopLimit later it exits 130 anyway. The third exits 130 at once.
 // done stops the watching.
@@ -29,7 +29,7 @@ var hardStopLimit = 10 * time.Second
 // Signals are counted here, not by signal.NotifyContext, which stops
 // listening after the first: the default action of a second Ctrl-C would
 // kill halab without a word, and with it the cleanups.
-func interrupts(sigs <-chan os.Signal, stderr io.Writer, grace *time.Duration, exit func(int)) (ctx context.Context, hardStop <-chan struct{}, done func()) {
+func interrupts(sigs <-chan os.Signal, stderr io.Writer, exit func(int)) (ctx context.Context, hardStop <-chan struct{}, done func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	hard := make(chan struct{})
 	quit := make(chan struct{})
@@ -47,7 +47,7 @@ func interrupts(sigs <-chan os.Signal, stderr io.Writer, grace *time.Duration, e
 				}
 				switch n {
 				case 1:
-					fmt.Fprintf(stderr, "halab: %s: stopping; what runs gets up to %s to finish (interrupt again to kill it)\n", name, *grace)
+					fmt.Fprintf(stderr, "halab: %s: stopping cleanly (interrupt again to kill what still runs)\n", name)
 					cancel(errInterrupted)
 				case 2:
 					fmt.Fprintf(stderr, "halab: %s again: killing what still runs (once more to exit at once)\n", name)

@@ -17,8 +17,7 @@ func TestInterruptsCountSignals(t *testing.T) {
 	sigs := make(chan os.Signal)
 	var out syncBuffer
 	exits := make(chan int, 3)
-	grace := 42 * time.Second
-	ctx, hard, done := interrupts(sigs, &out, &grace, func(code int) { exits <- code })
+	ctx, hard, done := interrupts(sigs, &out, func(code int) { exits <- code })
 	defer done()
 
 	select {
@@ -39,7 +38,7 @@ func TestInterruptsCountSignals(t *testing.T) {
 		t.Fatal("the first interrupt closed the hard stop")
 	case <-time.After(50 * time.Millisecond):
 	}
-	if !strings.Contains(out.String(), "up to 42s to finish") {
+	if !strings.Contains(out.String(), "halab: SIGINT: stopping cleanly") {
 		t.Errorf("first interrupt said %q", out.String())
 	}
 
@@ -77,8 +76,7 @@ func TestInterruptsHardStopLimit(t *testing.T) {
 	sigs := make(chan os.Signal)
 	var out syncBuffer
 	exits := make(chan int, 3)
-	grace := time.Second
-	_, hard, done := interrupts(sigs, &out, &grace, func(code int) { exits <- code })
+	_, hard, done := interrupts(sigs, &out, func(code int) { exits <- code })
 	sigs <- syscall.SIGINT
 	sigs <- syscall.SIGINT
 	<-hard
@@ -94,7 +92,7 @@ func TestInterruptsHardStopLimit(t *testing.T) {
 
 	// Stopped in time: no exit.
 	sigs2 := make(chan os.Signal)
-	_, hard2, done2 := interrupts(sigs2, &out, &grace, func(code int) { exits <- code })
+	_, hard2, done2 := interrupts(sigs2, &out, func(code int) { exits <- code })
 	sigs2 <- syscall.SIGINT
 	sigs2 <- syscall.SIGINT
 	<-hard2

@@ -56,7 +56,7 @@ func run(args []string) int {
 	sigs := make(chan os.Signal, 3)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	ctx, hard, stop := interrupts(sigs, os.Stderr, &a.interruptGrace, os.Exit)
+	ctx, hard, stop := interrupts(sigs, os.Stderr, os.Exit)
 	defer stop()
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if a.interruptGrace <= 0 {
