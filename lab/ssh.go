@@ -513,7 +513,7 @@ func (n *Node) endRun(ctx context.Context, id string) string {
 	}
 	kctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
-	kctx, cancelT := context.WithTimeoutCause(kctx, EndRunTimeout, &TimeoutError{After: EndRunTimeout, Command: true})
+	kctx, cancelT := context.WithTimeoutCause(kctx, EndRunTimeout, fmt.Errorf("no answer from the node within %s", EndRunTimeout))
 	defer cancelT()
 	go func() {
 		select {
@@ -540,7 +540,11 @@ func (n *Node) endRun(ctx context.Context, id string) string {
 	case err == nil && out == "ended 0":
 		return "nothing of it was left running on the node"
 	case err == nil:
-		return "halab ended it on the node (" + strings.TrimPrefix(out, "ended ") + " processes)"
+		count := strings.TrimPrefix(out, "ended ")
+		if count == "1" {
+			return "halab ended it on the node (1 process)"
+		}
+		return "halab ended it on the node (" + count + " processes)"
 	case errors.As(err, &ee) && ee.ExitStatus() == 1:
 		var left []string
 		for _, l := range strings.Split(out, "\n") {
