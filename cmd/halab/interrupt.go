@@ -31,6 +31,7 @@ var hardStopLimit = 10 * time.Second
 // kill halab without a word, and with it the cleanups.
 func interrupts(sigs <-chan os.Signal, stderr io.Writer, exit func(int)) (ctx context.Context, hardStop <-chan struct{}, done func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	limit := hardStopLimit
 	hard := make(chan struct{})
 	quit := make(chan struct{})
 	go func() {
@@ -55,8 +56,8 @@ func interrupts(sigs <-chan os.Signal, stderr io.Writer, exit func(int)) (ctx co
 					go func() {
 						select {
 						case <-quit:
-						case <-time.After(hardStopLimit):
-							fmt.Fprintf(stderr, "halab: not stopped %s after the second interrupt; exiting\n", hardStopLimit)
+						case <-time.After(limit):
+							fmt.Fprintf(stderr, "halab: not stopped %s after the second interrupt; exiting\n", limit)
 							exit(130)
 						}
 					}()
