@@ -232,6 +232,9 @@ func TestGivingUpEndsTheCommandOnTheNode(t *testing.T) {
 			if !strings.Contains(ce.Ended, "halab ended it on the node (") || !strings.Contains(err.Error(), ce.Ended) {
 				t.Errorf("error does not say the command was ended: %v", err)
 			}
+			if c.interrupt && !strings.Contains(err.Error(), "interrupted; re-run the command to continue") {
+				t.Errorf("an interrupt's error lacks its hint: %v", err)
+			}
 			if took > 8*time.Second {
 				t.Errorf("took %s", took)
 			}

@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"syscall"
 	"time"
 )
-
-// errInterrupted is the cause of the context a command runs under once
-// halab was interrupted.
-var errInterrupted = errors.New("interrupted")
 
 // hardStopLimit is how long halab may take to stop after the second
 // interrupt, which kills what still runs, before it exits regardless.
@@ -30,7 +25,9 @@ var hardStopLimit = 10 * time.Second
 // listening after the first: the default action of a second Ctrl-C would
 // kill halab without a word, and with it the cleanups.
 func interrupts(sigs <-chan os.Signal, stderr io.Writer, exit func(int)) (ctx context.Context, hardStop <-chan struct{}, done func()) {
-	ctx, cancel := context.WithCancelCause(context.Background())
+	// Canceled, not a cause of its own: errors say "interrupted" from
+	// context.Canceled (lab.ConnError's hint, main's exit code).
+	ctx, cancel := context.WithCancel(context.Background())
 	limit := hardStopLimit
 	hard := make(chan struct{})
 	quit := make(chan struct{})
@@ -49,7 +46,7 @@ func interrupts(sigs <-chan os.Signal, stderr io.Writer, exit func(int)) (ctx co
 				switch n {
 				case 1:
 					fmt.Fprintf(stderr, "halab: %s: stopping cleanly (interrupt again to kill what still runs)\n", name)
-					cancel(errInterrupted)
+					cancel()
 				case 2:
 					fmt.Fprintf(stderr, "halab: %s again: killing what still runs (once more to exit at once)\n", name)
 					close(hard)
@@ -74,6 +71,6 @@ func interrupts(sigs <-chan os.Signal, stderr io.Writer, exit func(int)) (ctx co
 		default:
 			close(quit)
 		}
-		cancel(nil)
+		cancel()
 	}
 }

@@ -30,7 +30,7 @@ func TestInterruptsCountSignals(t *testing.T) {
 
 	sigs <- syscall.SIGINT
 	<-ctx.Done()
-	if !errors.Is(context.Cause(ctx), errInterrupted) {
+	if !errors.Is(context.Cause(ctx), context.Canceled) {
 		t.Errorf("cause %v", context.Cause(ctx))
 	}
 	select {
