@@ -72,6 +72,34 @@ func TestE2EFaults(t *testing.T) {
 		}
 	})
 
+	// Vagrant runs in a process group of its own (a terminal's Ctrl-C
+	// reaches halab alone) and gets one SIGINT from halab, with time to
+	// finish, not a SIGKILL.
+	t.Run("SIGINT during up reaches vagrant as SIGINT", func(t *testing.T) {
+		bg := f.start("up")
+		bg.waitOutput("==> bringing up")
+		var vagrant procStat
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if c, ok := childOf(bg.cmd.Process.Pid, "vagrant"); ok {
+				vagrant = c
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no vagrant child of halab:\n%s", bg.out())
+			}
+		}
+		if self := statOf(t, bg.cmd.Process.Pid); vagrant.pgrp == self.pgrp || vagrant.pgrp != vagrant.pid {
+			t.Errorf("vagrant (pid %d) in process group %d, want its own, not halab's (%d)", vagrant.pid, vagrant.pgrp, self.pgrp)
+		}
+		bg.cmd.Process.Signal(syscall.SIGINT)
+		r := bg.wait()
+		f.expectFail(t, r, 130, "halab: interrupted:", "vagrant up", "it stopped on SIGINT")
+		if strings.Contains(r.stderr, "killed") {
+			t.Errorf("vagrant was killed")
+		}
+		f.mustRun("up")
+	})
+
 	t.Run("ssh port closed", func(t *testing.T) {
 		f.node("hard1", "systemctl stop ssh")
 		defer f.node("hard1", "systemctl start ssh")
@@ -651,6 +679,53 @@ echo "$left"`
 	if left := f.node(node, script); left != "" {
 		t.Errorf("%s: processes of halab's commands still run:\n%s", node, left)
 	}
+}
+
+type procStat struct{ pid, ppid, pgrp int }
+
+// statOf reads a process's parent and process group from /proc.
+func statOf(t *testing.T, pid int) procStat {
+	t.Helper()
+	st, ok := readStat(pid)
+	if !ok {
+		t.Fatalf("no process %d", pid)
+	}
+	return st
+}
+
+func readStat(pid int) (procStat, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStat{}, false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	st := procStat{pid: pid}
+	if len(f) < 3 {
+		return st, false
+	}
+	fmt.Sscan(f[1], &st.ppid)
+	fmt.Sscan(f[2], &st.pgrp)
+	return st, true
+}
+
+// childOf finds a child of parent whose command line holds name.
+func childOf(parent int, name string) (procStat, bool) {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscan(filepath.Base(d), &pid); err != nil {
+			continue
+		}
+		st, ok := readStat(pid)
+		if !ok || st.ppid != parent {
+			continue
+		}
+		if cl, err := os.ReadFile(d + "/cmdline"); err == nil && strings.Contains(string(cl), name) {
+			return st, true
+		}
+	}
+	return procStat{}, false
 }
 
 // samplePS records every node's full process list ten times a second.
