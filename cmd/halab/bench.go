@@ -266,13 +266,16 @@ func (b *bench) runLogged(ctx context.Context, logName string, env []string, arg
 		return 0, err
 	}
 	defer f.Close()
-	cmd := exec.CommandContext(ctx, argv0, args...)
+	cmd := exec.Command(argv0, args...)
 	cmd.Dir = b.l.Root
 	cmd.Env = append(cmd.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	fmt.Fprintf(f, "$ %s %s\n", argv0, strings.Join(args, " "))
 	start := time.Now()
-	err = cmd.Run()
+	// The child is halab, the scenario suite or scp: an interrupt reaches
+	// it as Ctrl-C would, once, and it stops in its own time (halab stops
+	// its vagrant cleanly, the suite heals); a second one is forwarded.
+	err = lab.RunGroup(ctx, cmd, true)
 	took := time.Since(start)
 	if err != nil {
 		return took, fmt.Errorf("%s %s: %w (log: %s)", filepath.Base(argv0), strings.Join(args, " "), err, relTo(b.l.Root, logPath))
