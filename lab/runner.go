@@ -53,7 +53,7 @@ func (n *Node) SFTP(ctx context.Context) (*sftp.Client, error) {
 	}
 	var stderr bytes.Buffer
 	sess.Stderr = &stderr
-	if err := sess.Start(QuoteArgs([]string{"sudo", "-n", "--", "sh", "-c", sftpServerScript})); err != nil {
+	if err := sess.Start(QuoteArgs(sudoCmd.Argv(shInline.Argv(sftpServerScript)...))); err != nil {
 		sess.Close()
 		return nil, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: "sudo sftp-server", Err: err}
 	}

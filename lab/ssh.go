@@ -351,14 +351,14 @@ func (n *Node) Run(ctx context.Context, stdin io.Reader, argv ...string) (Result
 
 // Sudo runs argv as root (the vagrant user has passwordless sudo).
 func (n *Node) Sudo(ctx context.Context, stdin io.Reader, argv ...string) (Result, error) {
-	return n.Run(ctx, stdin, append([]string{"sudo", "-n", "--"}, argv...)...)
+	return n.Run(ctx, stdin, sudoCmd.Argv(argv...)...)
 }
 
 // SudoScript runs a shell script as root, sent on stdin so that nothing in
 // it (secrets included) appears on a command line on the node. args become
 // $1.. of the script.
 func (n *Node) SudoScript(ctx context.Context, script string, args ...string) (Result, error) {
-	argv := append([]string{"sudo", "-n", "--", "sh", "-s", "--"}, args...)
+	argv := sudoCmd.Argv(shStdinCmd.Argv(args...)...)
 	return n.run(ctx, QuoteArgs(argv), strings.NewReader(script))
 }
 

@@ -91,7 +91,7 @@ func (p *Provisioner) jdk(ctx context.Context, n lab.Runner) (bool, string, erro
 	}
 	if changed {
 		// A JVM start costs seconds on a busy node: check a fresh unpack only.
-		if _, err := lab.Check(n.Run(ctx, nil, path.Join(c.Service.JavaHome, "bin", "java"), "-version")); err != nil {
+		if _, err := lab.Check(n.Run(ctx, nil, javaVersion.At(path.Join(c.Service.JavaHome, "bin", "java"))...)); err != nil {
 			return false, "", fmt.Errorf("the pushed JDK does not run on the node: %w", err)
 		}
 	}

@@ -74,7 +74,7 @@ func (o OSInfo) AutoStack() (*Stack, bool) {
 
 // NodeOS reads a node's /etc/os-release.
 func NodeOS(ctx context.Context, n lab.Runner) (OSInfo, error) {
-	res, err := lab.Check(n.Run(ctx, nil, "cat", "/etc/os-release"))
+	res, err := lab.Check(n.Run(ctx, nil, catOSRelease.Argv()...))
 	if err != nil {
 		return OSInfo{}, err
 	}

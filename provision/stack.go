@@ -68,8 +68,8 @@ type Stack struct {
 	// kills) and its name in messages.
 	Messaging string
 	// Stop stops the stack's daemons as an admin would, resources first
-	// (argv, as root).
-	Stop []string
+	// (run as root).
+	Stop lab.RemoteCommand
 	Caps Caps
 	// Files renders the messaging layer's configuration; secrets go only
 	// into the files' Data, which only SFTP carries.

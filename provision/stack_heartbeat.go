@@ -24,7 +24,7 @@ var heartbeatStack = &Stack{
 	Packages:  []string{"heartbeat", "pacemaker", "resource-agents", "net-tools", "iptables"},
 	Daemons:   []string{"heartbeat"}, // with crm yes, heartbeat starts Pacemaker itself
 	Messaging: "heartbeat",
-	Stop:      []string{"service", "heartbeat", "stop"},
+	Stop:      serviceHeartbeatStop,
 	Caps:      Caps{ResourceManager: true, Monitor: true},
 	Files: func(p templates.Params, s *Secrets) ([]File, error) {
 		return heartbeatFiles(p, s, true)
@@ -41,6 +41,10 @@ var heartbeatStack = &Stack{
 	},
 	Status: Script("status-crm"),
 }
+
+// serviceHeartbeatStop stops heartbeat (and, with crm yes, the Pacemaker
+// daemons it started) through its init script, on sysvinit and systemd.
+var serviceHeartbeatStop = lab.Remote("service", "heartbeat", "stop")
 
 // heartbeatFiles are ha.cf, authkeys and, without crm, haresources.
 func heartbeatFiles(p templates.Params, s *Secrets, crm bool) ([]File, error) {

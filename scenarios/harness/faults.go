@@ -45,6 +45,7 @@ var (
 	partitionRulesScript = script("partition-rules")
 	healPartitionScript  = script("heal-partition")
 	healCRMScript        = script("heal-crm")
+	crmStandby           = lab.Remote("crm", "node", "standby")
 )
 
 // Inject applies one fault to a node. Heal undoes any of them.
@@ -65,12 +66,12 @@ func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
 	case KillDaemon:
 		err = c.must(ctx, node, killDaemonScript, c.Stack.Messaging)
 	case StopMessaging:
-		err = c.sudo(ctx, node, c.Stack.Stop...)
+		err = c.sudo(ctx, node, c.Stack.Stop.Argv()...)
 	case Standby:
 		if !c.Pacemaker() {
 			return fmt.Errorf("standby: stack %s has no resource manager to move resources (pacemaker stacks only)", c.Stack)
 		}
-		err = c.sudo(ctx, node, "crm", "node", "standby", node)
+		err = c.sudo(ctx, node, crmStandby.Argv(node)...)
 	case Partition:
 		err = c.must(ctx, node, partitionScript, c.partitionArgs(node)...)
 	case Heal:
