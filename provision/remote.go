@@ -7,6 +7,7 @@ import "halab/lab"
 // it against the nodes' tools.
 var (
 	catOSRelease  = lab.Remote("cat", "/etc/os-release")
+	getconfLibc   = lab.Remote("getconf", "GNU_LIBC_VERSION")
 	javaVersion   = lab.Remote("java", "-version")
 	crmMonOnce    = lab.Remote("crm_mon", "-1")
 	crmLoadUpdate = lab.Remote("crm", "configure", "load", "update")

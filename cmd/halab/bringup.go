@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"halab/lab"
+	"halab/provision"
 )
 
 func (a *app) imageCmd() *cobra.Command {
@@ -40,6 +41,9 @@ func (a *app) upCmd() *cobra.Command {
 			ctx := cmd.Context()
 			out := l.Out
 			fmt.Fprintf(out, "==> provider %s (%s)\n", l.Provider.Name(), l.ProviderReason)
+			if err := checkJDKBeforeUp(l); err != nil {
+				return err
+			}
 			if err := l.Provider.Prepare(ctx, out); err != nil {
 				return err
 			}
@@ -66,6 +70,28 @@ func (a *app) upCmd() *cobra.Command {
 	}
 	c.Flags().DurationVar(&sshTimeout, "ssh-timeout", 3*time.Minute, "how long to wait for SSH on every node")
 	return c
+}
+
+// checkJDKBeforeUp refuses, before any machine boots, a JDK archive that
+// could not run on the nodes the provider makes (the host's JDK on
+// hashicorp/precise64: glibc 2.34 against 2.15). Providers that cannot
+// tell before boot are checked by provision, on the nodes themselves; a
+// missing archive is provision's to report.
+func checkJDKBeforeUp(l *lab.Lab) error {
+	kn, ok := l.Provider.(lab.KnownNodes)
+	if !ok {
+		return nil
+	}
+	nodes, ok := kn.NodesOS()
+	if !ok || l.Cfg.CheckFiles() != nil {
+		return nil
+	}
+	has, err := provision.ParseGlibc(nodes.Glibc)
+	if err != nil {
+		return err
+	}
+	who := fmt.Sprintf("the %s nodes (%s)", l.Provider.Name(), nodes.OS)
+	return provision.CheckJDKFits(l.Cfg, has, who, "stopped before bringing any machine up")
 }
 
 // nodeRow is one line of `halab up` / `halab status`.
