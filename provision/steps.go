@@ -72,6 +72,11 @@ type Provisioner struct {
 	glibc   map[string]Glibc
 	msgChg  map[string]bool
 	bars    map[string]*Bar
+	standIn struct {
+		once    sync.Once
+		classes map[string][]byte
+		err     error
+	}
 }
 
 func (p *Provisioner) record(r StepResult) {
