@@ -93,7 +93,12 @@ type Stack struct {
 	// Heal restarts the stack's daemons when they were killed or stopped
 	// (and releases what they left behind): a script and its arguments.
 	Heal func(c *lab.Config) (script string, args []string)
-	// Status prints the node's view of the cluster (see ParseStatus).
+	// HealCRM clears what the resource manager keeps of a fault on a node
+	// (standby, fail counts), for the Pacemaker that stack runs: a script
+	// run with the node's name; "" without a resource manager.
+	HealCRM string
+	// Status prints the node's view of the cluster, in a form
+	// harness.ParseAudit reads.
 	Status string
 }
 

@@ -60,6 +60,7 @@ var corosyncStack = &Stack{
 		}
 		return nil
 	},
-	Heal:   func(*lab.Config) (string, []string) { return Script("heal-corosync"), nil },
-	Status: Script("status-crm"),
+	Heal:    func(*lab.Config) (string, []string) { return Script("heal-corosync"), nil },
+	HealCRM: Script("heal-crm"),
+	Status:  Script("status-crm"),
 }

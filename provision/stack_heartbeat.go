@@ -39,7 +39,9 @@ var heartbeatStack = &Stack{
 	Heal: func(c *lab.Config) (string, []string) {
 		return Script("heal-heartbeat"), heartbeatHealArgs(c, "crm")
 	},
-	Status: Script("status-crm"),
+	// Pacemaker 1.1.6: no XML from crm_mon, crm_resource --cleanup needs -r
+	HealCRM: Script("heal-crm-1.1"),
+	Status:  Script("status-crm-1.1"),
 }
 
 // serviceHeartbeatStop stops heartbeat (and, with crm yes, the Pacemaker

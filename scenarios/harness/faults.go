@@ -44,7 +44,6 @@ var (
 	partitionScript      = script("partition")
 	partitionRulesScript = script("partition-rules")
 	healPartitionScript  = script("heal-partition")
-	healCRMScript        = script("heal-crm")
 	crmStandby           = lab.Remote("crm", "node", "standby")
 )
 
@@ -169,11 +168,11 @@ func (c *Cluster) Heal(ctx context.Context, node string) ([]string, error) {
 		{healPartitionScript, []string{PartitionChain}},
 		{stackHeal, stackArgs},
 	}
-	if c.Pacemaker() {
+	if c.Stack.HealCRM != "" {
 		steps = append(steps, struct {
 			script string
 			args   []string
-		}{healCRMScript, []string{node}})
+		}{c.Stack.HealCRM, []string{node}})
 	}
 	for _, st := range steps {
 		res, err := lab.Check(c.run(ctx, node, st.script, st.args...))
