@@ -138,6 +138,7 @@ func TestParseGlibc(t *testing.T) {
 // glibc 2.34: refused for Ubuntu 12.04's 2.15, accepted for Debian 12's
 // 2.36. Real ELF files, read from a streamed tar.gz.
 func TestJDKCheckHostJDK(t *testing.T) {
+	t.Parallel()
 	archive := packJDK(t, hostJDK(t))
 	j, err := ReadJDKNeeds(archive)
 	if err != nil {
@@ -175,6 +176,7 @@ func TestJDKCheckHostJDK(t *testing.T) {
 
 // The archive `make jdk` built, when there is one: the same verdicts.
 func TestJDKCheckMakeJDKArchive(t *testing.T) {
+	t.Parallel()
 	archive, _ := filepath.Abs("../build/jdk.tar.gz")
 	if _, err := os.Stat(archive); err != nil {
 		t.Skip("no build/jdk.tar.gz (make jdk)")
@@ -289,6 +291,7 @@ VERSION_ID="12.04"
 // os step, naming both glibc versions, before installing or pushing
 // anything.
 func TestProvisionStopsBeforePushingATooNewJDK(t *testing.T) {
+	t.Parallel()
 	archive := packJDK(t, hostJDK(t))
 	cfg := lab.Defaults()
 	cfg.Path = filepath.Join(filepath.Dir(archive), "lab.yaml")
