@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -269,14 +271,46 @@ func (a *app) sshCmd() *cobra.Command {
 // interactive hands the terminal to OpenSSH, pinned to the same host key
 // halab recorded (HostKeyAlias names the entry in the pin file).
 func interactive(l *lab.Lab, n *lab.Node) error {
+	version := string(n.Client.ServerVersion())
 	n.Close()
-	ep := n.Endpoint
-	c := exec.Command("ssh", "-i", ep.IdentityFile, "-p", fmt.Sprint(ep.Port),
-		"-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile="+l.Keys.File,
-		"-o", "HostKeyAlias="+l.HostKeyAlias(n.Name),
-		"-o", "StrictHostKeyChecking=yes", ep.User+"@"+ep.Host)
+	c := exec.Command("ssh", interactiveArgs(n.Endpoint, l.Keys.File, l.HostKeyAlias(n.Name), version)...)
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return c.Run()
+}
+
+// interactiveArgs are OpenSSH's arguments for a shell on a node (then a
+// command, if given). A node whose sshd is older than OpenSSH 7.2 (Ubuntu
+// 12.04's 5.9, in the precise64 box) verifies RSA signatures only as
+// ssh-rsa (SHA-1), for its host key and for the user key Vagrant inserts
+// (RSA), which OpenSSH 8.8 and later no longer offer by default: for such
+// a node only, ssh-rsa is allowed again (PubkeyAcceptedKeyTypes, the name
+// OpenSSH 7 and 8 know too).
+func interactiveArgs(ep lab.SSHEndpoint, knownHosts, alias, serverVersion string, command ...string) []string {
+	args := []string{"-i", ep.IdentityFile, "-p", fmt.Sprint(ep.Port),
+		"-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + knownHosts,
+		"-o", "HostKeyAlias=" + alias, "-o", "StrictHostKeyChecking=yes"}
+	if sshdBefore72(serverVersion) {
+		args = append(args, "-o", "HostKeyAlgorithms=+ssh-rsa", "-o", "PubkeyAcceptedKeyTypes=+ssh-rsa")
+	}
+	args = append(args, ep.User+"@"+ep.Host)
+	if len(command) > 0 {
+		args = append(append(args, "--"), command...)
+	}
+	return args
+}
+
+var opensshVersionRe = regexp.MustCompile(`^SSH-2\.0-OpenSSH_(\d+)\.(\d+)`)
+
+// sshdBefore72 says whether a server banner is OpenSSH older than 7.2,
+// the first with rsa-sha2 signatures (RFC 8332).
+func sshdBefore72(banner string) bool {
+	m := opensshVersionRe.FindStringSubmatch(banner)
+	if m == nil {
+		return false
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	return major < 7 || (major == 7 && minor < 2)
 }
 
 func (a *app) downCmd() *cobra.Command {
