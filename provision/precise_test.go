@@ -206,6 +206,7 @@ func TestPreciseToolsCatchMistakes(t *testing.T) {
 // Each node script passes Debian's checkbashisms as well (devscripts); a
 // bashism it knows fails it.
 func TestCheckbashisms(t *testing.T) {
+	t.Parallel()
 	cb, err := exec.LookPath("checkbashisms")
 	if err != nil {
 		if os.Getenv("CI") != "" {

@@ -31,6 +31,7 @@ const (
 )
 
 func TestInitScriptLSB(t *testing.T) {
+	t.Parallel() // JVMs that mostly wait: they overlap
 	if testing.Short() {
 		t.Skip("starts JVMs")
 	}
@@ -142,6 +143,7 @@ func lsbScenario(t *testing.T, javaHome, user, productHome string) {
 // A product whose stop does nothing and whose JVM ignores TERM: stop must
 // still end it, within STOP_TIMEOUT + TERM + KILL grace, and succeed.
 func TestInitScriptStopEscalatesToKill(t *testing.T) {
+	t.Parallel() // JVMs that mostly wait: they overlap
 	if testing.Short() {
 		t.Skip("starts a JVM")
 	}
@@ -186,6 +188,7 @@ esac
 }
 
 func TestInitScriptStartFailures(t *testing.T) {
+	t.Parallel() // JVMs that mostly wait: they overlap
 	// None of these gets as far as running Java: a stub will do.
 	javaHome := t.TempDir()
 	if err := os.Mkdir(filepath.Join(javaHome, "bin"), 0o755); err != nil {

@@ -101,7 +101,9 @@ func CompileStandIn(ctx context.Context, javac, dir string) (map[string][]byte, 
 	if err := os.WriteFile(file, serviceJava, 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, javac, "--release", strconv.Itoa(StandInRelease), "-Xlint:all", "-Xlint:-options", "-Werror",
+	// javac's own JVM: one small compile, so no optimising JIT
+	cmd := exec.CommandContext(ctx, javac, "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC",
+		"--release", strconv.Itoa(StandInRelease), "-Xlint:all", "-Xlint:-options", "-Werror",
 		"-encoding", "UTF-8", "-d", out, file)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("compiling the stand-in service for Java %d (%s): %v: %s", StandInRelease, javac, err, bytes.TrimSpace(b))

@@ -15,6 +15,7 @@ import (
 // version 51, what the article's JDK 7u60 runs), every class of it, and it
 // serves on this machine's JDK.
 func TestStandInJava7(t *testing.T) {
+	t.Parallel() // JVMs that mostly wait: they overlap
 	if testing.Short() {
 		t.Skip("starts a JVM")
 	}
@@ -79,6 +80,7 @@ func TestJavacMajor(t *testing.T) {
 // later, and refuses with a message on an older one instead of a JVM
 // error in the log.
 func TestStratosShSourceFallback(t *testing.T) {
+	t.Parallel() // JVMs that mostly wait: they overlap
 	if testing.Short() {
 		t.Skip("starts a JVM")
 	}

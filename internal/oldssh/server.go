@@ -73,6 +73,23 @@ type Server struct {
 	ln         net.Listener
 }
 
+// keys are the RSA user and host keys (2048 bits, as Vagrant's), made once
+// per test binary: RSA key generation is most of a server's start.
+var keys struct {
+	once       sync.Once
+	user, host *rsa.PrivateKey
+	err        error
+}
+
+func rsaKeys() (user, host *rsa.PrivateKey, err error) {
+	keys.once.Do(func() {
+		if keys.user, keys.err = rsa.GenerateKey(rand.Reader, 2048); keys.err == nil {
+			keys.host, keys.err = rsa.GenerateKey(rand.Reader, 2048)
+		}
+	})
+	return keys.user, keys.host, keys.err
+}
+
 // Start runs a server on 127.0.0.1 with a host key of hostKeyAlgo
 // ("ssh-rsa" or "ecdsa-sha2-nistp256"), until the test ends. kex, when
 // given, narrows the key exchanges to some of 5.9's.
@@ -81,7 +98,7 @@ func Start(t testing.TB, hostKeyAlgo string, kex ...string) *Server {
 	dir := t.TempDir()
 	s := &Server{User: "vagrant", Dir: dir}
 
-	userKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	userKey, hostRSA, err := rsaKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +115,7 @@ func Start(t testing.TB, hostKeyAlgo string, kex ...string) *Server {
 	var hostSigner ssh.Signer
 	switch hostKeyAlgo {
 	case ssh.KeyAlgoRSA:
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base, err := ssh.NewSignerFromKey(k)
+		base, err := ssh.NewSignerFromKey(hostRSA)
 		if err != nil {
 			t.Fatal(err)
 		}
