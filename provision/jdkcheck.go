@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"context"
 	"debug/elf"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -238,8 +239,10 @@ func elfGlibcNeed(data []byte) (Glibc, bool, error) {
 
 var jdkNeedsCache sync.Map // "path|size|mtime" -> JDKNeeds
 
-// CachedJDKNeeds is ReadJDKNeeds, read once per archive content.
-func CachedJDKNeeds(archive string) (JDKNeeds, error) {
+// CachedJDKNeeds is ReadJDKNeeds, read once per archive: in this process,
+// and, with a state directory, across runs (jdk-needs/SHA256.json there),
+// so that a warm provision does not unpack the archive's JVM again.
+func CachedJDKNeeds(archive, stateDir string) (JDKNeeds, error) {
 	st, err := os.Stat(archive)
 	if err != nil {
 		return JDKNeeds{Archive: archive}, err
@@ -248,11 +251,37 @@ func CachedJDKNeeds(archive string) (JDKNeeds, error) {
 	if v, ok := jdkNeedsCache.Load(key); ok {
 		return v.(JDKNeeds), nil
 	}
+	var kept string
+	if stateDir != "" {
+		if sum, err := cachedSHA(archive); err == nil {
+			kept = filepath.Join(stateDir, "jdk-needs", sum+".json")
+			var files []struct{ File, Glibc string }
+			if b, err := os.ReadFile(kept); err == nil && json.Unmarshal(b, &files) == nil && len(files) > 0 {
+				j := JDKNeeds{Archive: archive}
+				for _, f := range files {
+					if v, err := ParseGlibc(f.Glibc); err == nil {
+						j.Files = append(j.Files, GlibcNeed{File: f.File, Version: v})
+					}
+				}
+				jdkNeedsCache.Store(key, j)
+				return j, nil
+			}
+		}
+	}
 	j, err := ReadJDKNeeds(archive)
 	if err != nil {
 		return j, err
 	}
 	jdkNeedsCache.Store(key, j)
+	if kept != "" {
+		var files []struct{ File, Glibc string }
+		for _, f := range j.Files {
+			files = append(files, struct{ File, Glibc string }{f.File, f.Version.String()})
+		}
+		if b, err := json.Marshal(files); err == nil && os.MkdirAll(filepath.Dir(kept), 0o700) == nil {
+			_ = os.WriteFile(kept, b, 0o600) // a cache: the next run reads the archive again without it
+		}
+	}
 	return j, nil
 }
 
@@ -287,9 +316,10 @@ func (e *JDKTooNewError) As(target any) bool {
 
 // CheckJDKFits refuses a JDK archive that needs a newer glibc than has
 // (the node's, or what a provider's nodes are known to have). node names
-// them in the message; when says when the check ran.
-func CheckJDKFits(c *lab.Config, has Glibc, node, when string) error {
-	j, err := CachedJDKNeeds(c.Resolve(c.Service.JDKArchive))
+// them in the message; when says when the check ran; stateDir keeps what
+// was read of the archive for the next run ("" keeps nothing).
+func CheckJDKFits(c *lab.Config, stateDir string, has Glibc, node, when string) error {
+	j, err := CachedJDKNeeds(c.Resolve(c.Service.JDKArchive), stateDir)
 	if err != nil {
 		return fmt.Errorf("reading the JDK archive's glibc needs: %w", err)
 	}

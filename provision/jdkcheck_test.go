@@ -152,7 +152,7 @@ func TestJDKCheckHostJDK(t *testing.T) {
 	cfg := lab.Defaults()
 	cfg.Path = filepath.Join(filepath.Dir(archive), "lab.yaml")
 	cfg.Service.JDKArchive = filepath.Base(archive)
-	err = CheckJDKFits(&cfg, Glibc{2, 15}, "node node1 (Ubuntu 12.04.5 LTS)", "stopped before pushing anything")
+	err = CheckJDKFits(&cfg, "", Glibc{2, 15}, "node node1 (Ubuntu 12.04.5 LTS)", "stopped before pushing anything")
 	var tooNew *JDKTooNewError
 	if !errors.As(err, &tooNew) {
 		t.Fatalf("glibc 2.15: %v, want a JDKTooNewError", err)
@@ -165,8 +165,25 @@ func TestJDKCheckHostJDK(t *testing.T) {
 	if !lab.IsConfigError(err) {
 		t.Error("a JDK that does not fit the nodes is not reported as bad input (exit 2)")
 	}
-	if err := CheckJDKFits(&cfg, Glibc{2, 36}, "node node1 (Debian GNU/Linux 12)", "x"); err != nil {
+	if err := CheckJDKFits(&cfg, "", Glibc{2, 36}, "node node1 (Debian GNU/Linux 12)", "x"); err != nil {
 		t.Errorf("glibc 2.36 refused: %v", err)
+	}
+
+	// Kept in a state directory, read back by the next run as it was.
+	state := t.TempDir()
+	jdkNeedsCache.Clear()
+	first, err := CachedJDKNeeds(archive, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := filepath.Glob(filepath.Join(state, "jdk-needs", "*.json"))
+	if len(kept) != 1 {
+		t.Fatalf("kept %v", kept)
+	}
+	jdkNeedsCache.Clear()
+	again, err := CachedJDKNeeds(archive, state)
+	if n1, _ := first.Newest(); err != nil || len(again.Files) != len(first.Files) || again.Files[0].Version.Compare(n1.Version) > 0 {
+		t.Errorf("read back %+v, %v; want %+v", again, err, first)
 	}
 }
 
@@ -180,10 +197,10 @@ func TestJDKCheckMakeJDKArchive(t *testing.T) {
 	cfg := lab.Defaults()
 	cfg.Path = "../lab.yaml"
 	cfg.Service.JDKArchive = archive
-	if err := CheckJDKFits(&cfg, Glibc{2, 15}, "node node1", "x"); err == nil {
+	if err := CheckJDKFits(&cfg, "", Glibc{2, 15}, "node node1", "x"); err == nil {
 		t.Error("build/jdk.tar.gz accepted for glibc 2.15")
 	}
-	if err := CheckJDKFits(&cfg, Glibc{2, 36}, "node node1", "x"); err != nil {
+	if err := CheckJDKFits(&cfg, "", Glibc{2, 36}, "node node1", "x"); err != nil {
 		t.Errorf("build/jdk.tar.gz refused for glibc 2.36: %v", err)
 	}
 }

@@ -246,7 +246,7 @@ func (p *Provisioner) checkJDK() error {
 			continue
 		}
 		who := fmt.Sprintf("node %s (%s)", name, p.osInfo[name].describe())
-		if err := CheckJDKFits(p.Lab.Cfg, has, who, "stopped before pushing anything"); err != nil {
+		if err := CheckJDKFits(p.Lab.Cfg, p.Lab.State, has, who, "stopped before pushing anything"); err != nil {
 			return &StepError{Node: name, Step: StepJDK, Err: err}
 		}
 	}

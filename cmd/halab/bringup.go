@@ -93,7 +93,7 @@ func checkJDKBeforeUp(l *lab.Lab) error {
 		return err
 	}
 	who := fmt.Sprintf("the %s nodes (%s)", l.Provider.Name(), nodes.OS)
-	return provision.CheckJDKFits(l.Cfg, has, who, "stopped before bringing any machine up")
+	return provision.CheckJDKFits(l.Cfg, l.State, has, who, "stopped before bringing any machine up")
 }
 
 // nodeRow is one line of `halab up` / `halab status`.
