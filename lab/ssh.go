@@ -267,7 +267,7 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 	if timeout <= 0 {
 		timeout = DialTimeout
 	}
-	auth, err := goph.Key(ep.IdentityFile, "")
+	auth, err := keyAuth(ep.IdentityFile)
 	if err != nil {
 		return nil, &ConnError{Node: name, Addr: ep.Addr(), Key: ep.IdentityFile, Err: fmt.Errorf("reading key %s: %w", ep.IdentityFile, err)}
 	}
@@ -311,6 +311,27 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 		}
 		return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: &TimeoutError{After: timeout}}
 	}
+}
+
+// keyAuth is the identity file's key as SSH user authentication. An RSA
+// key (what Vagrant inserts) is offered with the signature algorithm the
+// server's server-sig-algs asks for (rsa-sha2-256/512), and then once more
+// as ssh-rsa (SHA-1): OpenSSH older than 7.2 (Ubuntu 12.04's 5.9) verifies
+// only that one and sends no server-sig-algs, so it gets ssh-rsa at once;
+// a server that lists rsa-sha2 but accepts only ssh-rsa
+// (PubkeyAcceptedAlgorithms ssh-rsa) gets it on the second try.
+func keyAuth(file string) (goph.Auth, error) {
+	signer, err := goph.GetSigner(file, "")
+	if err != nil {
+		return nil, err
+	}
+	signers := []ssh.Signer{signer}
+	if as, ok := signer.(ssh.AlgorithmSigner); ok && signer.PublicKey().Type() == ssh.KeyAlgoRSA {
+		if sha1, err := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSA}); err == nil {
+			signers = append(signers, sha1)
+		}
+	}
+	return goph.Auth{ssh.PublicKeys(signers...)}, nil
 }
 
 // Close ends the connection.
