@@ -318,9 +318,6 @@ func scanScript(name, text string) []string {
 		v = append(v, checkCommand(call.Args[0], words, active, funcs)...)
 		return true
 	})
-	for i := range v {
-		v[i] = fmt.Sprintf("%s", v[i])
-	}
 	return v
 }
 
