@@ -13,9 +13,10 @@ all: build
 build:
 	$(GO) build -o $(HALAB) ./cmd/halab
 
-# Installs (as root on Debian/Ubuntu) and starts what the lab needs.
-deps:
-	.ci/deps
+# Installs (as root on Debian/Ubuntu) and starts what a lab of CONFIG's
+# provider needs: docker engine and debootstrap, or vagrant and VirtualBox.
+deps: build
+	p=$$($(HALAB) -c $(CONFIG) config --provider) && .ci/deps "$$p"
 
 jdk: build/jdk.tar.gz
 build/jdk.tar.gz:

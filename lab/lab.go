@@ -186,7 +186,7 @@ func (l *Lab) WaitSSH(ctx context.Context, timeout time.Duration) ([]*Node, erro
 
 // NodeIP reads the IPv4 addresses on the lab's NIC as the node sees them.
 func NodeIP(ctx context.Context, n *Node, nic string) ([]string, error) {
-	res, err := n.Run(ctx, nil, "ip", "-4", "-o", "addr", "show", "dev", nic)
+	res, err := n.Run(ctx, nil, nicAddrCmd.Argv(nic)...)
 	if err != nil {
 		return nil, err
 	}

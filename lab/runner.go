@@ -55,7 +55,7 @@ func (n *Node) SFTP(ctx context.Context) (*sftp.Client, error) {
 	sess.Stderr = &stderr
 	// Marked as every command is (RunMarker), though closing the session
 	// ends it: sftp-server exits on the end of its input.
-	if err := sess.Start(wireCommand(newRunID(), []string{"sh", "-c", sftpServerScript}, true)); err != nil {
+	if err := sess.Start(wireCommand(newRunID(), shInline.Argv(sftpServerScript), true)); err != nil {
 		sess.Close()
 		return nil, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: "sudo sftp-server", Err: err}
 	}

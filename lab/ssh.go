@@ -293,7 +293,7 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 	if timeout <= 0 {
 		timeout = DialTimeout
 	}
-	auth, err := goph.Key(ep.IdentityFile, "")
+	auth, err := keyAuth(ep.IdentityFile)
 	if err != nil {
 		return nil, &ConnError{Node: name, Addr: ep.Addr(), Key: ep.IdentityFile, Err: fmt.Errorf("reading key %s: %w", ep.IdentityFile, err)}
 	}
@@ -337,6 +337,27 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 		}
 		return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: &TimeoutError{After: timeout}}
 	}
+}
+
+// keyAuth is the identity file's key as SSH user authentication. An RSA
+// key (what Vagrant inserts) is offered with the signature algorithm the
+// server's server-sig-algs asks for (rsa-sha2-256/512), and then once more
+// as ssh-rsa (SHA-1): OpenSSH older than 7.2 (Ubuntu 12.04's 5.9) verifies
+// only that one and sends no server-sig-algs, so it gets ssh-rsa at once;
+// a server that lists rsa-sha2 but accepts only ssh-rsa
+// (PubkeyAcceptedAlgorithms ssh-rsa) gets it on the second try.
+func keyAuth(file string) (goph.Auth, error) {
+	signer, err := goph.GetSigner(file, "")
+	if err != nil {
+		return nil, err
+	}
+	signers := []ssh.Signer{signer}
+	if as, ok := signer.(ssh.AlgorithmSigner); ok && signer.PublicKey().Type() == ssh.KeyAlgoRSA {
+		if sha1, err := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSA}); err == nil {
+			signers = append(signers, sha1)
+		}
+	}
+	return goph.Auth{ssh.PublicKeys(signers...)}, nil
 }
 
 // Close ends the connection.
@@ -384,7 +405,7 @@ func (n *Node) Sudo(ctx context.Context, stdin io.Reader, argv ...string) (Resul
 // it (secrets included) appears on a command line on the node. args become
 // $1.. of the script.
 func (n *Node) SudoScript(ctx context.Context, script string, args ...string) (Result, error) {
-	return n.run(ctx, append([]string{"sh", "-s", "--"}, args...), true, strings.NewReader(script))
+	return n.run(ctx, shStdinCmd.Argv(args...), true, strings.NewReader(script))
 }
 
 // RunMarker is the environment variable that marks every process of one
@@ -415,10 +436,10 @@ func newRunID() string {
 // word quoted, the run's marker in the environment, as root through
 // sudo when sudo is set.
 func wireCommand(id string, argv []string, sudo bool) string {
-	mark := []string{"env", RunMarker + "=" + id}
+	mark := envCmd.Argv(RunMarker + "=" + id)
 	w := append([]string(nil), mark...)
 	if sudo {
-		w = append(append(w, "sudo", "-n", "--"), mark...)
+		w = append(append(w, sudoCmd.Argv()...), mark...)
 	}
 	return QuoteArgs(append(w, argv...))
 }
@@ -426,7 +447,7 @@ func wireCommand(id string, argv []string, sudo bool) string {
 func (n *Node) run(ctx context.Context, argv []string, sudo bool, stdin io.Reader) (Result, error) {
 	shown := argv
 	if sudo {
-		shown = append([]string{"sudo", "-n", "--"}, argv...)
+		shown = sudoCmd.Argv(argv...)
 	}
 	cmd := QuoteArgs(shown)
 	if n.CommandTimeout > 0 {

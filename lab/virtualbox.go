@@ -14,10 +14,36 @@ const virtualboxName = "virtualbox"
 // (the article's hashicorp/precise64). Power-off pulls the virtual plug.
 type virtualboxProvider struct {
 	vagrantMachines
+	box string
 }
 
 func newVirtualBox(l *Lab) (Provider, error) {
-	return &virtualboxProvider{vagrantMachines{newVagrant(l, virtualboxName)}}, nil
+	return &virtualboxProvider{vagrantMachines{newVagrant(l, virtualboxName)}, l.Cfg.Providers.VirtualBox.Box}, nil
+}
+
+// NodeOS is what the nodes of a box run, known before they boot.
+type NodeOS struct {
+	OS    string // e.g. "Ubuntu 12.04"
+	Glibc string // e.g. "2.15"
+}
+
+// KnownNodes is a provider that can tell what its nodes will run before
+// it makes them, so that `halab up` refuses what could not run there
+// (a JDK built for a newer glibc) before minutes of booting.
+type KnownNodes interface {
+	NodesOS() (NodeOS, bool)
+}
+
+// knownBoxes are the boxes whose OS halab knows: hashicorp/precise64 is
+// Ubuntu 12.04 (precise), whose libc6 is 2.15.
+var knownBoxes = map[string]NodeOS{
+	"hashicorp/precise64": {OS: "Ubuntu 12.04", Glibc: "2.15"},
+}
+
+// NodesOS is what the lab's box runs, when halab knows the box.
+func (p *virtualboxProvider) NodesOS() (NodeOS, bool) {
+	o, ok := knownBoxes[p.box]
+	return o, ok
 }
 
 func (p *virtualboxProvider) Name() string { return virtualboxName }

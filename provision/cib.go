@@ -97,7 +97,7 @@ func ParseCIB(b []byte) (*CIB, error) {
 
 // ReadCIB asks a node for the live CIB.
 func ReadCIB(ctx context.Context, n lab.Runner) (*CIB, error) {
-	res, err := lab.Check(n.Sudo(ctx, nil, "cibadmin", "-Q"))
+	res, err := lab.Check(n.Sudo(ctx, nil, cibQuery.Argv()...))
 	if err != nil {
 		return nil, err
 	}

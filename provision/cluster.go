@@ -89,7 +89,7 @@ func (p *Provisioner) membership(ctx context.Context) (bool, string, error) {
 // has elected a DC.
 func pacemakerMembership(ctx context.Context, nodes []lab.Runner, names []string) (bool, string, error) {
 	for _, n := range nodes {
-		res, err := n.Sudo(ctx, nil, "crm_mon", "-1")
+		res, err := n.Sudo(ctx, nil, crmMonOnce.Argv()...)
 		if err != nil {
 			return false, "", err
 		}
@@ -136,7 +136,7 @@ func (p *Provisioner) crm(ctx context.Context) (bool, string, error) {
 			return false, "CIB matches", nil
 		}
 	}
-	if _, err := lab.Check(n.Sudo(ctx, nil, "crm", "configure", "load", "update", CRMFile)); err != nil {
+	if _, err := lab.Check(n.Sudo(ctx, nil, crmLoadUpdate.Argv(CRMFile)...)); err != nil {
 		return false, "", err
 	}
 	cib, err := ReadCIB(ctx, n)
@@ -215,7 +215,7 @@ func HTTPGet(ctx context.Context, client *http.Client, url string) (string, erro
 // (LSB: 0 running, anything else not running; only a broken connection is
 // an error).
 func ServiceRunning(ctx context.Context, n lab.Runner, service string) (bool, error) {
-	res, err := n.Sudo(ctx, nil, InitScriptPath(service), "status")
+	res, err := n.Sudo(ctx, nil, initdStatus.At(InitScriptPath(service))...)
 	if err != nil {
 		return false, err
 	}

@@ -123,14 +123,21 @@ func newFakeLab(t *testing.T, stack string, edit func(*lab.Config)) *fakeLab {
 	return fl
 }
 
+// writeJDK writes a small JDK archive whose bin/java is a real ELF
+// executable of this machine (the JDK check reads its glibc symbol
+// versions, which /bin/true carries like a JVM does).
 func writeJDK(t *testing.T, file string) {
+	elf, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
 	for _, e := range []struct {
 		name, body string
 		dir        bool
-	}{{"jdk-21/", "", true}, {"jdk-21/bin/", "", true}, {"jdk-21/bin/java", "#!/bin/sh\necho openjdk\n", false}, {"jdk-21/release", "JAVA_VERSION=\"21\"\n", false}} {
+	}{{"jdk-21/", "", true}, {"jdk-21/bin/", "", true}, {"jdk-21/bin/java", string(elf), false}, {"jdk-21/release", "JAVA_VERSION=\"21\"\n", false}} {
 		h := &tar.Header{Name: e.name, Mode: 0o755, Typeflag: tar.TypeReg, Size: int64(len(e.body))}
 		if e.dir {
 			h.Typeflag, h.Size = tar.TypeDir, 0
@@ -318,6 +325,12 @@ func (fl *fakeLab) newNode(name, osRelease string, scripts map[string]string) *m
 			out.WriteString("removed:" + old + "\n")
 		}
 		return ok(out.String())
+	})
+
+	// The node's glibc, as Debian 12's getconf says it (the JDK check
+	// compares it with what the archive's JVM needs).
+	n.OnCommand("getconf", func(c labtest.Call) (lab.Result, error) {
+		return ok("glibc 2.36\n")
 	})
 
 	n.OnCommand(fl.lab.Cfg.Service.JavaHome+"/bin/java", func(c labtest.Call) (lab.Result, error) {

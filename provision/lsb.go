@@ -149,7 +149,7 @@ type NodeScript struct {
 }
 
 func (s *NodeScript) Action(ctx context.Context, action string) (int, string, bool, error) {
-	res, err := s.Node.Sudo(ctx, nil, "timeout", "-s", "KILL", TimeoutSeconds(s.Timeout), s.Script, action)
+	res, err := s.Node.Sudo(ctx, nil, timeoutKill.Argv(TimeoutSeconds(s.Timeout), s.Script, action)...)
 	if err != nil {
 		return -1, "", false, err
 	}

@@ -3,8 +3,11 @@ package provision
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -101,7 +104,7 @@ func (p *Provisioner) jdk(ctx context.Context, n lab.Runner) (bool, string, erro
 	}
 	if changed {
 		// A JVM start costs seconds on a busy node: check a fresh unpack only.
-		if _, err := lab.Check(n.Run(ctx, nil, path.Join(c.Service.JavaHome, "bin", "java"), "-version")); err != nil {
+		if _, err := lab.Check(n.Run(ctx, nil, javaVersion.At(path.Join(c.Service.JavaHome, "bin", "java"))...)); err != nil {
 			return false, "", fmt.Errorf("the pushed JDK does not run on the node: %w", err)
 		}
 	}
@@ -116,6 +119,7 @@ func (p *Provisioner) service(ctx context.Context, n lab.Runner) (bool, string, 
 	s := c.Service
 	changed := false
 	var details []string
+	var hostErr error // why the stand-in could not be compiled on this machine
 	if s.ProductArchive != "" {
 		ch, d, err := p.installArchive(ctx, n, c.Resolve(s.ProductArchive), "product", s.ProductHome)
 		if err != nil {
@@ -133,6 +137,14 @@ func (p *Provisioner) service(ctx context.Context, n lab.Runner) (bool, string, 
 			File{Path: path.Join(s.ProductHome, "bin", "stratos.sh"), Data: sh, Mode: 0o755, Owner: s.User},
 			File{Path: path.Join(s.ProductHome, "lib", "Stratos.java"), Data: templates.ServiceJava(), Mode: 0o644, Owner: s.User},
 		)
+		classes, err := p.standInClasses(ctx)
+		if err == nil {
+			for _, name := range slices.Sorted(maps.Keys(classes)) {
+				files = append(files, File{Path: path.Join(s.ProductHome, "lib", "classes", name), Data: classes[name], Mode: 0o644, Owner: s.User})
+			}
+		} else {
+			hostErr = err
+		}
 	}
 	initd, err := p.initScript()
 	if err != nil {
@@ -149,22 +161,59 @@ func (p *Provisioner) service(ctx context.Context, n lab.Runner) (bool, string, 
 	}
 	changed = changed || len(names) > 0
 	details = append(details, names...)
-	if s.ProductArchive == "" {
-		compiled, err := compileStandIn(ctx, n, s.ProductHome, s.JavaHome, s.User)
+	if s.ProductArchive == "" && hostErr != nil {
+		// No javac here for Java 7: a node JDK of 11 or later compiles
+		// the source itself.
+		compiled, err := compileStandIn(ctx, n, s.ProductHome, s.JavaHome, s.User, hostErr)
 		if err != nil {
 			return false, "", err
 		}
 		if compiled {
-			changed, details = true, append(details, "Stratos.class")
+			changed, details = true, append(details, "Stratos.class (compiled on the node)")
 		}
 	}
 	return changed, strings.Join(details, ", "), nil
 }
 
-func compileStandIn(ctx context.Context, n lab.Runner, productHome, javaHome, user string) (bool, error) {
-	res, err := lab.Check(n.SudoScript(ctx, compileScript, productHome, javaHome, user))
+// standInClasses compiles the stand-in for Java 7 on this machine, once
+// per run, into the lab's state directory (stand-in/SHA/, kept for the
+// next run while the source is the same).
+func (p *Provisioner) standInClasses(ctx context.Context) (map[string][]byte, error) {
+	p.standIn.once.Do(func() {
+		dir := filepath.Join(p.Lab.State, "stand-in", templates.StandInSourceSHA()[:12])
+		if p.Lab.State == "" {
+			var err error
+			if dir, err = os.MkdirTemp("", "halab-stand-in-"); err != nil {
+				p.standIn.err = err
+				return
+			}
+			defer os.RemoveAll(dir)
+		}
+		if classes, err := templates.ReadStandInClasses(filepath.Join(dir, "classes")); err == nil {
+			p.standIn.classes = classes
+			return
+		}
+		javac, err := templates.FindJavac7(ctx)
+		if err != nil {
+			p.standIn.err = err
+			return
+		}
+		p.standIn.classes, p.standIn.err = templates.CompileStandIn(ctx, javac, dir)
+	})
+	return p.standIn.classes, p.standIn.err
+}
+
+func compileStandIn(ctx context.Context, n lab.Runner, productHome, javaHome, user string, hostErr error) (bool, error) {
+	res, err := n.SudoScript(ctx, compileScript, productHome, javaHome, user)
 	if err != nil {
-		return false, fmt.Errorf("compiling the stand-in service (lib/Stratos.java): %w", err)
+		return false, err
+	}
+	if res.ExitCode == 3 {
+		return false, fmt.Errorf("the stand-in service (lib/Stratos.java) needs compiling: %v; and the node's JDK cannot compile it (%s): install a JDK 9 to 19 on this machine, then re-run `halab provision`",
+			hostErr, strings.TrimSpace(string(res.Stderr)))
+	}
+	if err := res.Err(); err != nil {
+		return false, fmt.Errorf("compiling the stand-in service (lib/Stratos.java) on the node: %w", err)
 	}
 	return strings.TrimSpace(string(res.Stdout)) == "compiled", nil
 }

@@ -74,7 +74,7 @@ func (o OSInfo) AutoStack() (*Stack, bool) {
 
 // NodeOS reads a node's /etc/os-release.
 func NodeOS(ctx context.Context, n lab.Runner) (OSInfo, error) {
-	res, err := lab.Check(n.Run(ctx, nil, "cat", "/etc/os-release"))
+	res, err := lab.Check(n.Run(ctx, nil, catOSRelease.Argv()...))
 	if err != nil {
 		return OSInfo{}, err
 	}
@@ -86,9 +86,19 @@ func (p *Provisioner) detectOS(ctx context.Context, n lab.Runner) (bool, string,
 	if err != nil {
 		return false, "", err
 	}
+	glibc, known, err := NodeGlibc(ctx, n)
+	if err != nil {
+		return false, "", err
+	}
 	p.mu.Lock()
 	p.osInfo[n.NodeName()] = info
+	if known {
+		p.glibc[n.NodeName()] = glibc
+	}
 	p.mu.Unlock()
+	if known {
+		return false, info.describe() + ", glibc " + glibc.String(), nil
+	}
 	return false, info.describe(), nil
 }
 

@@ -262,7 +262,7 @@ func (p *Pusher) removeTemp(tmp string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := lab.Check(p.Node.Sudo(ctx, nil, "rm", "-f", "--", tmp)); err != nil {
+	if _, err := lab.Check(p.Node.Sudo(ctx, nil, rmForce.Argv(tmp)...)); err != nil {
 		return fmt.Sprintf("the partial file %s could not be removed (%v); the next push to that node removes it", tmp, err)
 	}
 	return "the partial file " + tmp + " was removed"
@@ -289,7 +289,7 @@ func (p *Pusher) describeWriteErr(ctx context.Context, err error, dir string, si
 	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure {
 		return err
 	}
-	res, dfErr := lab.Check(p.Node.Run(ctx, nil, "df", "-Pk", "--", dir))
+	res, dfErr := lab.Check(p.Node.Run(ctx, nil, dfPortable.Argv(dir)...))
 	if dfErr == nil {
 		if f := strings.Fields(lastLine(string(res.Stdout))); len(f) >= 6 {
 			if avail, perr := strconv.ParseInt(f[3], 10, 64); perr == nil && avail*1024 < size {
@@ -333,7 +333,7 @@ func (p *Pusher) primaryGroup(ctx context.Context, user string) (string, error) 
 	if user == "root" {
 		return "root", nil
 	}
-	res, err := lab.Check(p.Node.Run(ctx, nil, "id", "-gn", "--", user))
+	res, err := lab.Check(p.Node.Run(ctx, nil, idGroupName.Argv(user)...))
 	if err != nil {
 		return "", fmt.Errorf("node %s: user %s: %w", p.Node.NodeName(), user, err)
 	}
@@ -348,7 +348,7 @@ func (p *Pusher) ids2(ctx context.Context, user, group string) (int, int, error)
 	if v, ok := p.ids[key]; ok {
 		return v[0], v[1], nil
 	}
-	res, err := lab.Check(p.Node.Run(ctx, nil, "sh", "-c", idsScript, "sh", user, group))
+	res, err := lab.Check(p.Node.Run(ctx, nil, shInline.Argv(idsScript, "sh", user, group)...))
 	if err != nil {
 		return 0, 0, fmt.Errorf("node %s: looking up %s: %w", p.Node.NodeName(), key, err)
 	}

@@ -68,8 +68,8 @@ type Stack struct {
 	// kills) and its name in messages.
 	Messaging string
 	// Stop stops the stack's daemons as an admin would, resources first
-	// (argv, as root).
-	Stop []string
+	// (run as root).
+	Stop lab.RemoteCommand
 	Caps Caps
 	// Files renders the messaging layer's configuration; secrets go only
 	// into the files' Data, which only SFTP carries.
@@ -96,7 +96,12 @@ type Stack struct {
 	// Heal restarts the stack's daemons when they were killed or stopped
 	// (and releases what they left behind): a script and its arguments.
 	Heal func(c *lab.Config) (script string, args []string)
-	// Status prints the node's view of the cluster (see ParseStatus).
+	// HealCRM clears what the resource manager keeps of a fault on a node
+	// (standby, fail counts), for the Pacemaker that stack runs: a script
+	// run with the node's name; "" without a resource manager.
+	HealCRM string
+	// Status prints the node's view of the cluster, in a form
+	// harness.ParseAudit reads.
 	Status string
 }
 

@@ -23,7 +23,7 @@ var corosyncStack = &Stack{
 	Packages:  []string{"corosync", "pacemaker", "pacemaker-cli-utils", "crmsh", "resource-agents", "net-tools", "iptables"},
 	Daemons:   []string{"corosync", "pacemaker"},
 	Messaging: "corosync",
-	Stop:      []string{"systemctl", "stop", "pacemaker", "corosync"},
+	Stop:      lab.Remote("systemctl", "stop", "pacemaker", "corosync"),
 	Caps:      Caps{ResourceManager: true, Monitor: true},
 	Files: func(p templates.Params, s *Secrets) ([]File, error) {
 		conf, err := templates.CorosyncConf(p)
@@ -63,6 +63,7 @@ var corosyncStack = &Stack{
 		}
 		return nil
 	},
-	Heal:   func(*lab.Config) (string, []string) { return Script("heal-corosync"), nil },
-	Status: Script("status-crm"),
+	Heal:    func(*lab.Config) (string, []string) { return Script("heal-corosync"), nil },
+	HealCRM: Script("heal-crm"),
+	Status:  Script("status-crm"),
 }

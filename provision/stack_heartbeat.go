@@ -24,7 +24,7 @@ var heartbeatStack = &Stack{
 	Packages:  []string{"heartbeat", "pacemaker", "resource-agents", "net-tools", "iptables"},
 	Daemons:   []string{"heartbeat"}, // with crm yes, heartbeat starts Pacemaker itself
 	Messaging: "heartbeat",
-	Stop:      []string{"service", "heartbeat", "stop"},
+	Stop:      serviceHeartbeatStop,
 	Caps:      Caps{ResourceManager: true, Monitor: true},
 	Files: func(p templates.Params, s *Secrets) ([]File, error) {
 		return heartbeatFiles(p, s, true)
@@ -40,8 +40,14 @@ var heartbeatStack = &Stack{
 	Heal: func(c *lab.Config) (string, []string) {
 		return Script("heal-heartbeat"), heartbeatHealArgs(c, "crm")
 	},
-	Status: Script("status-crm"),
+	// Pacemaker 1.1.6: no XML from crm_mon, crm_resource --cleanup needs -r
+	HealCRM: Script("heal-crm-1.1"),
+	Status:  Script("status-crm-1.1"),
 }
+
+// serviceHeartbeatStop stops heartbeat (and, with crm yes, the Pacemaker
+// daemons it started) through its init script, on sysvinit and systemd.
+var serviceHeartbeatStop = lab.Remote("service", "heartbeat", "stop")
 
 // heartbeatFiles are ha.cf, authkeys and, without crm, haresources.
 func heartbeatFiles(p templates.Params, s *Secrets, crm bool) ([]File, error) {

@@ -20,7 +20,7 @@ var heartbeatV1Stack = &Stack{
 	Packages:  []string{"heartbeat", "resource-agents", "cluster-glue", "net-tools", "iptables"},
 	Daemons:   []string{"heartbeat"},
 	Messaging: "heartbeat",
-	Stop:      []string{"service", "heartbeat", "stop"},
+	Stop:      serviceHeartbeatStop,
 	Caps:      Caps{},
 	Files: func(p templates.Params, s *Secrets) ([]File, error) {
 		return heartbeatFiles(p, s, false)
@@ -44,7 +44,7 @@ var heartbeatV1Stack = &Stack{
 func heartbeatMembership(ctx context.Context, nodes []lab.Runner, names []string) (bool, string, error) {
 	for _, n := range nodes {
 		for _, peer := range names {
-			res, err := n.Sudo(ctx, nil, "cl_status", "nodestatus", peer)
+			res, err := n.Sudo(ctx, nil, clStatusNode.Argv(peer)...)
 			if err != nil {
 				return false, "", err
 			}

@@ -72,8 +72,14 @@ type Provisioner struct {
 	mu      sync.Mutex
 	results []StepResult
 	osInfo  map[string]OSInfo
+	glibc   map[string]Glibc
 	msgChg  map[string]bool
 	bars    map[string]*Bar
+	standIn struct {
+		once    sync.Once
+		classes map[string][]byte
+		err     error
+	}
 }
 
 func (p *Provisioner) record(r StepResult) {
@@ -165,7 +171,7 @@ func New(l *lab.Lab, nodes []lab.Runner, opts Options) (*Provisioner, error) {
 		return nil, err
 	}
 	return &Provisioner{Lab: l, Nodes: nodes, Opts: opts, Secrets: sec, Params: ParamsFrom(l.Cfg),
-		osInfo: map[string]OSInfo{}, msgChg: map[string]bool{}}, nil
+		osInfo: map[string]OSInfo{}, glibc: map[string]Glibc{}, msgChg: map[string]bool{}}, nil
 }
 
 // ParamsFrom maps lab.yaml onto the templates' parameters.
@@ -200,6 +206,11 @@ func (p *Provisioner) Run(ctx context.Context) error {
 		return &StepError{Node: "*", Step: StepOS, Err: err}
 	}
 	p.Stack = stack
+	// A JDK that needs a newer glibc than a node has would not even
+	// start there: say so before minutes of packages and pushes.
+	if err := p.checkJDK(); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "==> stack %s; installing packages, JDK, service, %s files\n", stack.Name, stack.Messaging)
 	for _, s := range []struct {
 		name string
@@ -230,6 +241,24 @@ func (p *Provisioner) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(out, "==> waiting for the VIP http://%s:%d/ to serve from one node\n", p.Lab.Cfg.VIP.Address, p.Lab.Cfg.Service.Port)
 	return p.clusterStep(ctx, StepVIP, p.waitVIP)
+}
+
+// checkJDK refuses a JDK archive that needs a newer glibc than a node
+// has, before anything is pushed. A node that does not say which glibc
+// it has is left to the check after unpacking (java -version).
+func (p *Provisioner) checkJDK() error {
+	for _, n := range p.Nodes {
+		name := n.NodeName()
+		has, ok := p.glibc[name]
+		if !ok {
+			continue
+		}
+		who := fmt.Sprintf("node %s (%s)", name, p.osInfo[name].describe())
+		if err := CheckJDKFits(p.Lab.Cfg, p.Lab.State, has, who, "stopped before pushing anything"); err != nil {
+			return &StepError{Node: name, Step: StepJDK, Err: err}
+		}
+	}
+	return nil
 }
 
 func (p *Provisioner) resolveStack() (*Stack, error) {

@@ -549,9 +549,9 @@ func TestStartTimeoutChange(t *testing.T) {
 		if r := mustResult(t, p, n.Name, StepService); !r.Changed || r.Detail != "stratos" {
 			t.Errorf("%s: service %+v, want changed stratos", n.Name, r)
 		}
-		if len(n.ScriptCalls("compile-stand-in")) != 1 {
-			t.Errorf("%s: compile-stand-in not asked", n.Name)
-		}
+		// The stand-in's classes are compiled on this machine and pushed
+		// with the service's files: the detail above says only the init
+		// script changed, so they were neither recompiled nor re-pushed.
 		if d := n.ScriptCalls("daemons"); d[0].Args[0] != "keep" {
 			t.Errorf("%s: daemons %v", n.Name, d[0].Args)
 		}

@@ -50,6 +50,16 @@ func TestParseOSRelease(t *testing.T) {
 	}
 }
 
+// read116 reads one of the harness's Pacemaker 1.1.6 crm_mon fixtures.
+func read116(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("../scenarios/harness/testdata/crm_mon-1.1.6-" + name + ".txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestParseCrmMonOnline(t *testing.T) {
 	old, err := os.ReadFile("testdata/crm_mon-1.1.6.txt")
 	if err != nil {
@@ -65,6 +75,12 @@ func TestParseCrmMonOnline(t *testing.T) {
 		{"pacemaker 2.1", "Cluster Summary:\n  * Stack: corosync\n  * Current DC: node1 (version 2.1.5-a3f44794f94) - partition with quorum\n  * 2 nodes configured\nNode List:\n  * Online: [ node1 node2 ]\n",
 			[]string{"node1", "node2"}, "node1"},
 		{"no DC yet", "  * Current DC: NONE\nNode List:\n  * Online: [ node1 ]\n  * OFFLINE: [ node2 ]\n", []string{"node1"}, ""},
+		// 1.1.6 as tools/crm_mon.c print_status prints it (the harness's
+		// fixtures, where the print code is cited): "Current DC: %s (%s) -
+		// partition ...", "Current DC: NONE", "Online: [%s ]".
+		{"pacemaker 1.1.6, lab", read116(t, "healthy"), []string{"node1", "node2"}, "node1"},
+		{"pacemaker 1.1.6, no DC", read116(t, "no-dc"), []string{"node1"}, ""},
+		{"pacemaker 1.1.6, survivor", read116(t, "survivor"), []string{"node2"}, "node2"},
 		{"nothing", "", nil, ""},
 	}
 	for _, c := range cases {
@@ -89,8 +105,11 @@ func TestStackRegistry(t *testing.T) {
 			if got, ok := StackByName(s.Name); !ok || got != s {
 				t.Fatalf("StackByName(%q) = %v, %v", s.Name, got, ok)
 			}
-			if s.About == "" || s.TimingsAbout == nil || len(s.Packages) == 0 || len(s.Daemons) == 0 || s.Messaging == "" || len(s.Stop) == 0 || s.Status == "" {
+			if s.About == "" || s.TimingsAbout == nil || len(s.Packages) == 0 || len(s.Daemons) == 0 || s.Messaging == "" || s.Stop.Tool == "" || s.Status == "" {
 				t.Errorf("incomplete stack: %+v", s)
+			}
+			if (s.HealCRM != "") != s.Caps.ResourceManager {
+				t.Errorf("a resource manager (%v) needs a HealCRM script, and only then", s.Caps.ResourceManager)
 			}
 			if !slices.Contains(s.Packages, s.Messaging) {
 				t.Errorf("the messaging daemon %s is not among the packages %v", s.Messaging, s.Packages)

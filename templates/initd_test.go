@@ -32,6 +32,7 @@ const (
 )
 
 func TestInitScriptLSB(t *testing.T) {
+	t.Parallel() // JVMs that mostly wait: they overlap
 	if testing.Short() {
 		t.Skip("starts JVMs")
 	}
@@ -143,6 +144,7 @@ func lsbScenario(t *testing.T, javaHome, user, productHome string) {
 // A product whose stop does nothing and whose JVM ignores TERM: stop must
 // still end it, within STOP_TIMEOUT + TERM + KILL grace, and succeed.
 func TestInitScriptStopEscalatesToKill(t *testing.T) {
+	t.Parallel() // JVMs that mostly wait: they overlap
 	if testing.Short() {
 		t.Skip("starts a JVM")
 	}
@@ -157,12 +159,12 @@ func TestInitScriptStopEscalatesToKill(t *testing.T) {
 case "$1" in
 start)
     trap '' TERM
-    nohup "$JAVA_HOME/bin/java" -Xmx64m %q %d </dev/null >>%q 2>&1 &
+    nohup "$JAVA_HOME/bin/java" -Xmx64m -cp %q Stratos %d </dev/null >>%q 2>&1 &
     echo $! >%q
     ;;
 stop) ;;
 esac
-`, filepath.Join(dir, "lib", "Stratos.java"), port, filepath.Join(dir, "logs", "stratos.log"), filepath.Join(dir, "wso2carbon.pid"))
+`, filepath.Join(dir, "lib", "classes"), port, filepath.Join(dir, "logs", "stratos.log"), filepath.Join(dir, "wso2carbon.pid"))
 	script := installProduct(t, Params{
 		ServiceName: "stratos", User: me.Username, JavaHome: javaHome, ProductHome: dir,
 		Port: port, StartTimeout: 60, StopTimeout: 2,
@@ -393,6 +395,7 @@ func holdExec(t *testing.T, productHome string, hold time.Duration) {
 }
 
 func TestInitScriptStartFailures(t *testing.T) {
+	t.Parallel() // JVMs that mostly wait: they overlap
 	// None of these gets as far as running Java: a stub will do.
 	javaHome := t.TempDir()
 	if err := os.Mkdir(filepath.Join(javaHome, "bin"), 0o755); err != nil {
@@ -486,11 +489,65 @@ func pointArticleScript(t *testing.T, src []byte, user, javaHome, productHome st
 	return src
 }
 
-// installProduct lays out productHome like the Stratos pack (bin/stratos.sh,
-// lib/Stratos.java, logs/) and renders the init script next to it. launcher
-// replaces the rendered bin/stratos.sh when not nil. Any JVM the product
-// leaves running is killed when the test ends.
+// installProduct lays out productHome like `halab provision` does
+// (bin/stratos.sh, lib/Stratos.java, lib/classes/ compiled for Java 7,
+// logs/) and renders the init script next to it. launcher replaces the
+// rendered bin/stratos.sh when not nil. Any JVM the product leaves running
+// is killed when the test ends.
 func installProduct(t *testing.T, p Params, launcher []byte) (script string) {
+	t.Helper()
+	script = installProductSource(t, p, launcher)
+	dir := filepath.Join(p.ProductHome, "lib", "classes")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range standInClasses(t) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return script
+}
+
+// compiled is the stand-in compiled for Java 7, once per test binary.
+var compiled struct {
+	once    sync.Once
+	classes map[string][]byte
+	err     error
+}
+
+// standInClasses compiles Stratos.java as `halab provision` does: on this
+// machine, for Java 7. Without a javac that can, the test skips (fails
+// under CI).
+func standInClasses(t *testing.T) map[string][]byte {
+	t.Helper()
+	compiled.once.Do(func() {
+		ctx := context.Background()
+		javac, err := FindJavac7(ctx)
+		if err != nil {
+			compiled.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "halab-stand-in-")
+		if err != nil {
+			compiled.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		compiled.classes, compiled.err = CompileStandIn(ctx, javac, dir)
+	})
+	if compiled.err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(compiled.err)
+		}
+		t.Skip(compiled.err)
+	}
+	return compiled.classes
+}
+
+// installProductSource is installProduct without lib/classes: stratos.sh
+// then runs the source file (JDK 11 and later).
+func installProductSource(t *testing.T, p Params, launcher []byte) (script string) {
 	t.Helper()
 	for _, d := range []string{"bin", "lib", "logs"} {
 		if err := os.MkdirAll(filepath.Join(p.ProductHome, d), 0o755); err != nil {

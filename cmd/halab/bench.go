@@ -498,6 +498,9 @@ func (b *bench) connect(ctx context.Context, name string) (*lab.Node, error) {
 // chmod/chown, rename) with OpenSSH scp of the same file to the same node
 // over the same endpoint and pinned host key, and reports throughputs and
 // their ratio per pair.
+// benchRm removes the pushed copies the JDK push figure leaves on a node.
+var benchRm = lab.Remote("rm", "-f", "--")
+
 func (b *bench) pushFigure(ctx context.Context) error {
 	archive := b.l.Cfg.Resolve(b.l.Cfg.Service.JDKArchive)
 	st, err := os.Stat(archive)
@@ -514,7 +517,7 @@ func (b *bench) pushFigure(ctx context.Context) error {
 	ep := n.Endpoint
 	const sftpPath, scpPath = "/tmp/halab-bench-sftp.tar.gz", "/tmp/halab-bench-scp.tar.gz"
 	clean := func() error {
-		_, err := n.Sudo(ctx, nil, "rm", "-f", "--", sftpPath, scpPath)
+		_, err := n.Sudo(ctx, nil, benchRm.Argv(sftpPath, scpPath)...)
 		return err
 	}
 	defer clean()

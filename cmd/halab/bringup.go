@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -17,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"halab/lab"
+	"halab/provision"
 )
 
 func (a *app) imageCmd() *cobra.Command {
@@ -48,6 +51,9 @@ func (a *app) upCmd() *cobra.Command {
 			if err := l.Provider.CheckFree(ctx); err != nil {
 				return err
 			}
+			if err := checkJDKBeforeUp(l); err != nil {
+				return err
+			}
 			if err := l.Claim(); err != nil {
 				return err
 			}
@@ -77,6 +83,28 @@ func (a *app) upCmd() *cobra.Command {
 	}
 	c.Flags().DurationVar(&sshTimeout, "ssh-timeout", 3*time.Minute, "how long to wait for SSH on every node")
 	return c
+}
+
+// checkJDKBeforeUp refuses, before any machine boots, a JDK archive that
+// could not run on the nodes the provider makes (the host's JDK on
+// hashicorp/precise64: glibc 2.34 against 2.15). Providers that cannot
+// tell before boot are checked by provision, on the nodes themselves; a
+// missing archive is provision's to report.
+func checkJDKBeforeUp(l *lab.Lab) error {
+	kn, ok := l.Provider.(lab.KnownNodes)
+	if !ok {
+		return nil
+	}
+	nodes, ok := kn.NodesOS()
+	if !ok || l.Cfg.CheckFiles() != nil {
+		return nil
+	}
+	has, err := provision.ParseGlibc(nodes.Glibc)
+	if err != nil {
+		return err
+	}
+	who := fmt.Sprintf("the %s nodes (%s)", l.Provider.Name(), nodes.OS)
+	return provision.CheckJDKFits(l.Cfg, l.State, has, who, "stopped before bringing any machine up")
 }
 
 // nodeRow is one line of `halab up` / `halab status`.
@@ -258,14 +286,46 @@ func (a *app) sshCmd() *cobra.Command {
 // interactive hands the terminal to OpenSSH, pinned to the same host key
 // halab recorded (HostKeyAlias names the entry in the pin file).
 func interactive(l *lab.Lab, n *lab.Node) error {
+	version := string(n.Client.ServerVersion())
 	n.Close()
-	ep := n.Endpoint
-	c := exec.Command("ssh", "-i", ep.IdentityFile, "-p", fmt.Sprint(ep.Port),
-		"-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile="+l.Keys.File,
-		"-o", "HostKeyAlias="+l.HostKeyAlias(n.Name),
-		"-o", "StrictHostKeyChecking=yes", ep.User+"@"+ep.Host)
+	c := exec.Command("ssh", interactiveArgs(n.Endpoint, l.Keys.File, l.HostKeyAlias(n.Name), version)...)
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return c.Run()
+}
+
+// interactiveArgs are OpenSSH's arguments for a shell on a node (then a
+// command, if given). A node whose sshd is older than OpenSSH 7.2 (Ubuntu
+// 12.04's 5.9, in the precise64 box) verifies RSA signatures only as
+// ssh-rsa (SHA-1), for its host key and for the user key Vagrant inserts
+// (RSA), which OpenSSH 8.8 and later no longer offer by default: for such
+// a node only, ssh-rsa is allowed again (PubkeyAcceptedKeyTypes, the name
+// OpenSSH 7 and 8 know too).
+func interactiveArgs(ep lab.SSHEndpoint, knownHosts, alias, serverVersion string, command ...string) []string {
+	args := []string{"-i", ep.IdentityFile, "-p", fmt.Sprint(ep.Port),
+		"-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + knownHosts,
+		"-o", "HostKeyAlias=" + alias, "-o", "StrictHostKeyChecking=yes"}
+	if sshdBefore72(serverVersion) {
+		args = append(args, "-o", "HostKeyAlgorithms=+ssh-rsa", "-o", "PubkeyAcceptedKeyTypes=+ssh-rsa")
+	}
+	args = append(args, ep.User+"@"+ep.Host)
+	if len(command) > 0 {
+		args = append(append(args, "--"), command...)
+	}
+	return args
+}
+
+var opensshVersionRe = regexp.MustCompile(`^SSH-2\.0-OpenSSH_(\d+)\.(\d+)`)
+
+// sshdBefore72 says whether a server banner is OpenSSH older than 7.2,
+// the first with rsa-sha2 signatures (RFC 8332).
+func sshdBefore72(banner string) bool {
+	m := opensshVersionRe.FindStringSubmatch(banner)
+	if m == nil {
+		return false
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	return major < 7 || (major == 7 && minor < 2)
 }
 
 func (a *app) downCmd() *cobra.Command {

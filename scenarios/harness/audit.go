@@ -15,11 +15,13 @@ import (
 	"halab/provision"
 )
 
-// CrmMon is what `crm_mon --output-as=xml` (Pacemaker 2) or `crm_mon -X`
-// (Pacemaker 1.1) says about the cluster. Both put nodes and resources in
-// the same elements; only the root differs.
+// CrmMon is what crm_mon says about the cluster: its XML
+// (`--output-as=xml` on Pacemaker 2, `--as-xml` on 1.1.7 and later; both
+// put nodes and resources in the same elements, only the root differs),
+// or, on Pacemaker 1.1.6, its text (ParseCrmMonText).
 type CrmMon struct {
 	DC         string
+	WithQuorum bool // the DC's partition has quorum
 	Nodes      []CrmNode
 	Resources  []CrmResource
 	FailCounts map[string]int // "RESOURCE@NODE" -> fail count, only > 0
@@ -41,6 +43,7 @@ type xmlCrmMon struct {
 		DC struct {
 			Present string `xml:"present,attr"`
 			Name    string `xml:"name,attr"`
+			Quorum  string `xml:"with_quorum,attr"`
 		} `xml:"current_dc"`
 	} `xml:"summary"`
 	Nodes []struct {
@@ -85,6 +88,7 @@ func ParseCrmMon(data []byte) (*CrmMon, error) {
 	m := &CrmMon{FailCounts: map[string]int{}}
 	if x.Summary.DC.Present == "true" {
 		m.DC = x.Summary.DC.Name
+		m.WithQuorum = x.Summary.DC.Quorum == "true" || x.Summary.DC.Quorum == "1"
 	}
 	for _, n := range x.Nodes {
 		m.Nodes = append(m.Nodes, CrmNode{Name: n.Name, Online: n.Online == "true", Standby: n.Standby == "true", Unclean: n.Unclean == "true"})
@@ -94,7 +98,8 @@ func ParseCrmMon(data []byte) (*CrmMon, error) {
 		rs = append(rs, g.Resources...)
 	}
 	for _, r := range rs {
-		cr := CrmResource{ID: r.ID, Agent: r.Agent, Role: r.Role, Active: r.Active == "true", Failed: r.Failed == "true", Managed: r.Managed != "false"}
+		// 1.1's XML writes ocf::heartbeat:IPaddr, 2's ocf:heartbeat:IPaddr
+		cr := CrmResource{ID: r.ID, Agent: strings.Replace(r.Agent, "::", ":", 1), Role: r.Role, Active: r.Active == "true", Failed: r.Failed == "true", Managed: r.Managed != "false"}
 		for _, n := range r.Nodes {
 			cr.Nodes = append(cr.Nodes, n.Name)
 		}
@@ -145,6 +150,7 @@ type NodeAudit struct {
 	DaemonUp  bool   // the cluster daemon answered
 	Members   []string
 	CrmMon    *CrmMon // pacemaker stacks
+	Pacemaker string  // Pacemaker's version, when the status says
 }
 
 // Audit is the cluster as every node sees it at one moment.
@@ -158,13 +164,23 @@ type Audit struct {
 var auditNodeScript = script("audit-node")
 
 // ParseAudit reads one node's audit: audit-node.sh's lines, then the
-// stack's status (member lines, or crm_mon's XML after "--- crm_mon").
+// stack's status: member lines (heartbeat v1), or crm_mon's XML after a
+// "--- crm_mon" line, or its text after "--- crm_mon text" (Pacemaker
+// 1.1.6, which has no XML output), each reader for what that Pacemaker
+// prints.
 func ParseAudit(node string, out []byte) (NodeAudit, error) {
 	a := NodeAudit{Node: node, Reachable: true}
-	head, xmlPart, hasXML := bytes.Cut(out, []byte("--- crm_mon\n"))
+	head, textPart, hasText := bytes.Cut(out, []byte("--- crm_mon text\n"))
+	var xmlPart []byte
+	hasXML := false
+	if !hasText {
+		head, xmlPart, hasXML = bytes.Cut(out, []byte("--- crm_mon\n"))
+	}
 	for _, l := range strings.Split(string(head), "\n") {
 		f := strings.Fields(l)
 		switch {
+		case len(f) == 2 && f[0] == "pacemaker":
+			a.Pacemaker = f[1]
 		case len(f) == 2 && f[0] == "vip":
 			a.VIP = f[1] == "yes"
 		case len(f) == 2 && f[0] == "service":
@@ -177,13 +193,20 @@ func ParseAudit(node string, out []byte) (NodeAudit, error) {
 		}
 	}
 	sort.Strings(a.Members)
-	if hasXML {
-		m, err := ParseCrmMon(xmlPart)
-		if err != nil {
-			return a, fmt.Errorf("node %s: %w", node, err)
-		}
-		a.DaemonUp, a.CrmMon, a.Members = true, m, m.Online()
+	var m *CrmMon
+	var err error
+	switch {
+	case hasText:
+		m, err = ParseCrmMonText(textPart)
+	case hasXML:
+		m, err = ParseCrmMon(xmlPart)
+	default:
+		return a, nil
 	}
+	if err != nil {
+		return a, fmt.Errorf("node %s: %w", node, err)
+	}
+	a.DaemonUp, a.CrmMon, a.Members = true, m, m.Online()
 	return a, nil
 }
 

@@ -44,7 +44,7 @@ var (
 	partitionScript      = script("partition")
 	partitionRulesScript = script("partition-rules")
 	healPartitionScript  = script("heal-partition")
-	healCRMScript        = script("heal-crm")
+	crmStandby           = lab.Remote("crm", "node", "standby")
 )
 
 // Inject applies one fault to a node. Heal undoes any of them.
@@ -65,12 +65,12 @@ func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
 	case KillDaemon:
 		err = c.must(ctx, node, killDaemonScript, c.Stack.Messaging)
 	case StopMessaging:
-		err = c.sudo(ctx, node, c.Stack.Stop...)
+		err = c.sudo(ctx, node, c.Stack.Stop.Argv()...)
 	case Standby:
 		if !c.Pacemaker() {
 			return fmt.Errorf("standby: stack %s has no resource manager to move resources (pacemaker stacks only)", c.Stack)
 		}
-		err = c.sudo(ctx, node, "crm", "node", "standby", node)
+		err = c.sudo(ctx, node, crmStandby.Argv(node)...)
 	case Partition:
 		err = c.must(ctx, node, partitionScript, c.partitionArgs(node)...)
 	case Heal:
@@ -174,11 +174,11 @@ func (c *Cluster) Heal(ctx context.Context, node string) ([]string, error) {
 			args   []string
 		}{stackHeal, stackArgs})
 	}
-	if c.Stack != nil && c.Pacemaker() {
+	if c.Stack != nil && c.Stack.HealCRM != "" {
 		steps = append(steps, struct {
 			script string
 			args   []string
-		}{healCRMScript, []string{node}})
+		}{c.Stack.HealCRM, []string{node}})
 	}
 	for _, st := range steps {
 		res, err := lab.Check(c.run(ctx, node, st.script, st.args...))

@@ -55,31 +55,48 @@ func TestParseCrmMonFailCount(t *testing.T) {
 	}
 }
 
-// Pacemaker 1.1's `crm_mon -X` (precise): other root, same elements.
-func TestParseCrmMon11(t *testing.T) {
+// Pacemaker 1.1.7 and later 1.1 releases: `crm_mon --as-xml` (-X), as
+// tools/crm_mon.c print_xml_status and lib/pengine/native.c
+// native_print_xml print it at tag Pacemaker-1.1.7 (current_dc with
+// with_quorum, node attributes, resource_agent "ocf::heartbeat:IPaddr",
+// the nodes a resource runs on as children). Ubuntu 12.04's 1.1.6 has no
+// XML output: see TestParseCrmMonText116.
+func TestParseCrmMonAsXML117(t *testing.T) {
 	x := `<?xml version="1.0"?>
-<crm_mon version="1.1.6">
-  <summary><current_dc present="true" name="node1" id="node1"/></summary>
-  <nodes>
-    <node name="node1" id="a" online="true" standby="false" unclean="false"/>
-    <node name="node2" id="b" online="false" standby="false" unclean="true"/>
-  </nodes>
-  <resources>
-    <group id="G" number_resources="2">
-      <resource id="FAILOVER-IP" resource_agent="ocf::heartbeat:IPaddr" role="Started" active="true" failed="false"><node name="node1" id="a"/></resource>
-      <resource id="STRATOS" resource_agent="lsb:stratos" role="Stopped" active="false" failed="true"/>
-    </group>
-  </resources>
+<crm_mon version="1.1.7">
+    <summary>
+        <last_update time="Wed Nov 26 10:00:00 2026" />
+        <last_change time="Wed Nov 26 09:59:30 2026" user="" client="crmd" origin="node1" />
+        <stack type="Heartbeat" />
+        <current_dc present="true" version="1.1.7-ee0730e13d124c3d58f00016c3376a1de5323cff" name="node1" id="0b1f1a8e-6c1d-4f39-9d0a-7c2b8f7d3a11" with_quorum="true" />
+        <nodes_configured number="2" expected_votes="unknown" />
+        <resources_configured number="2" />
+    </summary>
+    <nodes>
+        <node name="node1" id="0b1f1a8e-6c1d-4f39-9d0a-7c2b8f7d3a11" online="true" standby="false" standby_onfail="false" pending="false" unclean="false" shutdown="false" expected_up="true" is_dc="true" resources_running="1" type="member" />
+        <node name="node2" id="5e2d7c40-91a3-4b6e-8f0c-2d4e6a8b0c22" online="false" standby="false" standby_onfail="false" pending="false" unclean="true" shutdown="false" expected_up="true" is_dc="false" resources_running="0" type="member" />
+    </nodes>
+    <resources>
+        <group id="FAILOVER-IP-RESOURCE-GROUP" number_resources="2" >
+             <resource id="FAILOVER-IP" resource_agent="ocf::heartbeat:IPaddr" role="Started" active="true" orphaned="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1" >
+                 <node name="node1" id="0b1f1a8e-6c1d-4f39-9d0a-7c2b8f7d3a11" />
+             </resource>
+             <resource id="STRATOS" resource_agent="lsb:stratos" role="Stopped" active="false" orphaned="false" managed="true" failed="true" failure_ignored="false" nodes_running_on="0" />
+        </group>
+    </resources>
 </crm_mon>`
 	m, err := ParseCrmMon([]byte(x))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(m.Online(), []string{"node1"}) || m.DC != "node1" || !m.Nodes[1].Unclean {
-		t.Errorf("nodes = %+v dc %q", m.Nodes, m.DC)
+	if !slices.Equal(m.Online(), []string{"node1"}) || m.DC != "node1" || !m.WithQuorum || !m.Nodes[1].Unclean {
+		t.Errorf("nodes = %+v dc %q quorum %v", m.Nodes, m.DC, m.WithQuorum)
 	}
 	if r, _ := m.Resource("STRATOS"); !r.Failed || r.Active {
 		t.Errorf("STRATOS = %+v", r)
+	}
+	if r, _ := m.Resource("FAILOVER-IP"); r.Agent != "ocf:heartbeat:IPaddr" || !slices.Equal(r.Nodes, []string{"node1"}) {
+		t.Errorf("FAILOVER-IP = %+v", r)
 	}
 }
 

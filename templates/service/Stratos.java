@@ -1,4 +1,5 @@
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
@@ -7,7 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,10 +19,15 @@ import java.util.concurrent.Executors;
  * probing the virtual IP sees which node holds it.
  *
  * <pre>
- *   java Stratos.java [port]      (JDK 11+ source-launch mode; default 8080)
+ *   java -cp lib/classes Stratos [port]   (Java 7 and later; default 8080)
+ *   java Stratos.java [port]              (JDK 11+ source-launch mode)
  *   GET /        the node's short hostname and a newline
  *   GET /health  "ok"
  * </pre>
+ *
+ * The source keeps to the Java 7 language and API (no lambdas, no
+ * Path.of): halab compiles it with javac --release 7, so that the
+ * article's JDK 7u60 runs it.
  */
 public final class Stratos {
     private static final int THREADS = 4;
@@ -37,12 +43,29 @@ public final class Stratos {
             }
         }
         String host = shortHostname();
-        byte[] hostBody = (host + "\n").getBytes(StandardCharsets.UTF_8);
-        byte[] okBody = "ok".getBytes(StandardCharsets.UTF_8);
-        byte[] notFound = "not found\n".getBytes(StandardCharsets.UTF_8);
-
         HttpServer server = HttpServer.create(new InetSocketAddress("0.0.0.0", port), 64);
-        server.createContext("/", exchange -> {
+        server.createContext("/", new Handler(host));
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        server.setExecutor(pool);
+        // TERM (the init script's stop) runs the hooks: close the listening
+        // socket at once rather than let clients of a stopping node hang.
+        Runtime.getRuntime().addShutdownHook(new Shutdown(server, pool));
+        server.start();
+        System.out.println("stratos stand-in on " + host + " listening on 0.0.0.0:" + port);
+    }
+
+    /** Answers GET / with the node's name and GET /health with "ok". */
+    private static final class Handler implements HttpHandler {
+        private final byte[] hostBody;
+        private final byte[] okBody = "ok".getBytes(StandardCharsets.UTF_8);
+        private final byte[] notFound = "not found\n".getBytes(StandardCharsets.UTF_8);
+
+        Handler(String host) {
+            hostBody = (host + "\n").getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void handle(HttpExchange exchange) throws IOException {
             switch (exchange.getRequestURI().getPath()) {
                 case "/":
                     respond(exchange, 200, hostBody);
@@ -53,17 +76,24 @@ public final class Stratos {
                 default:
                     respond(exchange, 404, notFound);
             }
-        });
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        server.setExecutor(pool);
-        // TERM (the init script's stop) runs the hooks: close the listening
-        // socket at once rather than let clients of a stopping node hang.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        }
+    }
+
+    /** Stops the server and its threads when the JVM is asked to exit. */
+    private static final class Shutdown extends Thread {
+        private final HttpServer server;
+        private final ExecutorService pool;
+
+        Shutdown(HttpServer server, ExecutorService pool) {
+            this.server = server;
+            this.pool = pool;
+        }
+
+        @Override
+        public void run() {
             server.stop(0);
             pool.shutdownNow();
-        }));
-        server.start();
-        System.out.println("stratos stand-in on " + host + " listening on 0.0.0.0:" + port);
+        }
     }
 
     private static void respond(HttpExchange exchange, int code, byte[] body) throws IOException {
@@ -112,7 +142,7 @@ public final class Stratos {
 
     private static String readFirstLine(String path) {
         try {
-            List<String> lines = Files.readAllLines(Path.of(path), StandardCharsets.UTF_8);
+            List<String> lines = Files.readAllLines(Paths.get(path), StandardCharsets.UTF_8);
             return lines.isEmpty() ? "" : lines.get(0).trim();
         } catch (IOException | RuntimeException e) {
             return ""; // the caller tries the next source
