@@ -429,8 +429,9 @@ type nodeProblems struct {
 }
 
 // checkNode checks one node: SSH with its key and host key, passwordless
-// sudo, its cluster address on vip.nic, whether it holds the VIP, and the
-// NodeChecks of the packages that know the stacks. It changes nothing.
+// sudo, its hostname, the service user, its cluster address on vip.nic,
+// whether it holds the VIP, and the NodeChecks of the packages that know
+// the stacks. It changes nothing.
 func (p *sshNodes) checkNode(ctx context.Context, i int, n NodeSpec) nodeProblems {
 	cfg := p.l.Cfg
 	var r nodeProblems
@@ -473,6 +474,17 @@ func (p *sshNodes) checkNode(ctx context.Context, i int, n NodeSpec) nodeProblem
 			u, n.Name, strings.SplitN(said, "\n", 2)[0], u, u, u)
 	default:
 		r.sudo = true
+	}
+	// heartbeat and corosync know a node by its hostname (uname -n).
+	if res, err := node.Run(ctx, nil, "uname", "-n"); err != nil || !res.OK() {
+		bad(fmt.Sprintf("nodes[%d]", i), "cannot read %s's hostname with `uname -n`: %v", n.Name, errors.Join(err, res.Err()))
+	} else if h := strings.TrimSpace(string(res.Stdout)); h != n.Name {
+		bad(fmt.Sprintf("nodes[%d].name", i), "%q is not the hostname of the machine at %s, which is %q (uname -n): heartbeat and corosync know a node by its hostname; name the node after it, or rename the machine (hostnamectl set-hostname %s)",
+			n.Name, n.SSH.addr(), h, n.Name)
+	}
+	// The service runs as service.user, which provisioning does not create.
+	if res, err := node.Run(ctx, nil, "id", "-u", "--", cfg.Service.User); err == nil && !res.OK() {
+		bad("service.user", "%s has no user %s to run the service as: create it on the machine (useradd -m %s), or set service.user to an existing user", n.Name, cfg.Service.User, cfg.Service.User)
 	}
 	all, err := node.Run(ctx, nil, "ip", "-4", "-o", "addr", "show")
 	if err != nil || !all.OK() {
@@ -604,8 +616,12 @@ func (p *sshNodes) Up(ctx context.Context, only ...string) error {
 	if len(problems) > 0 {
 		return &ConfigError{File: cfg.Path, Problems: problems}
 	}
-	fmt.Fprintf(p.l.Out, "==> %s: SSH with the pinned host keys, passwordless sudo, the cluster addresses on %s, the VIP %s not taken; nothing was changed on them\n",
-		strings.Join(names, ", "), cfg.VIP.NIC, cfg.VIP.Address)
+	vip := "free"
+	if len(holders) > 0 {
+		vip = "held by a node of the lab"
+	}
+	fmt.Fprintf(p.l.Out, "==> %s: SSH with the pinned host keys, passwordless sudo, hostnames, the cluster addresses on %s, the VIP %s %s; nothing was changed on them\n",
+		strings.Join(names, ", "), cfg.VIP.NIC, cfg.VIP.Address, vip)
 	return nil
 }
 

@@ -191,10 +191,17 @@ func (s *syncBuf) String() string {
 	return s.b.String()
 }
 
-// nodeExec answers what `up` asks a healthy node.
-func nodeExec(ip string, sudo bool, vipAnswers bool) execFunc {
+// nodeExec answers what `up` asks a healthy node named name.
+func nodeExec(name, ip string, sudo bool, vipAnswers bool) execFunc {
 	return func(cmd string, stdin []byte) (string, string, int) {
 		switch {
+		case cmd == "uname -n":
+			return name + "\n", "", 0
+		case cmd == "id -u -- vagrant":
+			if name == "nouser" {
+				return "", "id: 'vagrant': no such user\n", 1
+			}
+			return "1000\n", "", 0
 		case cmd == "sudo -n true":
 			if !sudo {
 				return "", "sudo: a password is required\n", 1
@@ -261,7 +268,7 @@ func (tl *testSSHLab) logins() int32 { return tl.srv[0].Logins.Load() + tl.srv[1
 // that changed in between is not pinned.
 func TestSSHNodesUpHostKeys(t *testing.T) {
 	ctx := context.Background()
-	tl := newTestSSHLab(t, false, "", [2]execFunc{nodeExec("192.168.66.11", true, false), nodeExec("192.168.66.12", true, false)})
+	tl := newTestSSHLab(t, false, "", [2]execFunc{nodeExec("node1", "192.168.66.11", true, false), nodeExec("node2", "192.168.66.12", true, false)})
 	if _, err := tl.l.Connect(ctx); err == nil || !hasProblem(problemsOf(t, err), "nodes[0].ssh.host_key: ", "missing", "halab up") {
 		t.Fatalf("Connect without host keys: %v", err)
 	}
@@ -328,8 +335,8 @@ func TestSSHNodesUpHostKeys(t *testing.T) {
 func TestSSHNodesUpReportsEveryProblem(t *testing.T) {
 	ctx := context.Background()
 	tl := newTestSSHLab(t, true, "", [2]execFunc{
-		nodeExec("192.168.66.99", true, true), // wrong address on eth1, VIP answers
-		nodeExec("192.168.66.12", false, false),
+		nodeExec("db1", "192.168.66.99", true, true), // another hostname, wrong address on eth1, VIP answers
+		nodeExec("nouser", "192.168.66.12", false, false), // no sudo, no service user
 	})
 	tl.l.NodeChecks = []NodeCheck{func(_ context.Context, _ *Config, n Runner) []string {
 		return []string{"stack: " + n.NodeName() + " runs nothing halab knows"}
@@ -342,6 +349,8 @@ func TestSSHNodesUpReportsEveryProblem(t *testing.T) {
 		{"nodes[0].ip: ", []string{"192.168.66.11", "eth1", "192.168.66.99"}},
 		{"nodes[1].ssh.user: ", []string{"vagrant has no passwordless sudo on node2", "a password is required", "NOPASSWD", "/etc/sudoers.d/"}},
 		{"vip.address: ", []string{"192.168.66.20 answers ping from node1"}},
+		{"nodes[0].name: ", []string{`"node1" is not the hostname`, `"db1"`, "uname -n"}},
+		{"service.user: ", []string{"node2 has no user vagrant", "useradd"}},
 		{"stack: ", []string{"node1 runs nothing"}},
 		{"stack: ", []string{"node2 runs nothing"}},
 	} {
@@ -351,14 +360,14 @@ func TestSSHNodesUpReportsEveryProblem(t *testing.T) {
 	}
 	for i, srv := range tl.srv {
 		for _, c := range srv.Commands() {
-			if c != "sudo -n true" && c != "ip -4 -o addr show" && !strings.HasPrefix(c, "sudo -n -- sh -s -- eth1 192.168.66.20") {
+			if !slices.Contains([]string{"sudo -n true", "uname -n", "id -u -- vagrant", "ip -4 -o addr show"}, c) && !strings.HasPrefix(c, "sudo -n -- sh -s -- eth1 192.168.66.20") {
 				t.Errorf("node%d: up ran %q", i+1, c)
 			}
 		}
 	}
 
 	// A wrong lab-file host key: refused in the handshake, named by field.
-	tl2 := newTestSSHLab(t, true, "", [2]execFunc{nodeExec("192.168.66.11", true, false), nodeExec("192.168.66.12", true, false)})
+	tl2 := newTestSSHLab(t, true, "", [2]execFunc{nodeExec("node1", "192.168.66.11", true, false), nodeExec("node2", "192.168.66.12", true, false)})
 	data, _ := os.ReadFile(tl2.path)
 	data = bytes.Replace(data, []byte(AuthorizedLine(tl2.host[0].PublicKey())), []byte(AuthorizedLine(tl2.host[1].PublicKey())), 1)
 	os.WriteFile(tl2.path, data, 0o644)
@@ -371,7 +380,7 @@ func TestSSHNodesUpReportsEveryProblem(t *testing.T) {
 		t.Error("a node with the wrong host key was logged in to")
 	}
 	// A healthy lab passes.
-	tl2 = newTestSSHLab(t, true, "", [2]execFunc{nodeExec("192.168.66.11", true, false), nodeExec("192.168.66.12", true, false)})
+	tl2 = newTestSSHLab(t, true, "", [2]execFunc{nodeExec("node1", "192.168.66.11", true, false), nodeExec("node2", "192.168.66.12", true, false)})
 	if err := tl2.l.Provider.Up(ctx); err != nil {
 		t.Fatalf("healthy nodes: %v", err)
 	}
@@ -390,7 +399,7 @@ func TestSSHNodesPower(t *testing.T) {
 	for range 2 {
 		power += fmt.Sprintf("    power: {off: [%[1]s, off, %[2]s], on: [%[1]s, on, %[2]s], status: [%[1]s, status, %[2]s]}\n", script, state)
 	}
-	exec := [2]execFunc{nodeExec("192.168.66.11", true, false), nodeExec("192.168.66.12", true, false)}
+	exec := [2]execFunc{nodeExec("node1", "192.168.66.11", true, false), nodeExec("node2", "192.168.66.12", true, false)}
 	tl := newTestSSHLab(t, true, "", exec)
 	y, _ := os.ReadFile(tl.path)
 	lines := strings.SplitAfter(string(y), "\n")
@@ -446,7 +455,7 @@ func TestSSHNodesPower(t *testing.T) {
 // the checkout on the same machines is refused at up.
 func TestSSHNodesDestroyAndCheckFree(t *testing.T) {
 	ctx := context.Background()
-	tl := newTestSSHLab(t, true, "", [2]execFunc{nodeExec("192.168.66.11", true, false), nodeExec("192.168.66.12", true, false)})
+	tl := newTestSSHLab(t, true, "", [2]execFunc{nodeExec("node1", "192.168.66.11", true, false), nodeExec("node2", "192.168.66.12", true, false)})
 	if tl.l.MadeByHalab() {
 		t.Fatal("provider ssh counts as made by halab")
 	}
