@@ -335,7 +335,7 @@ func TestSSHNodesUpHostKeys(t *testing.T) {
 func TestSSHNodesUpReportsEveryProblem(t *testing.T) {
 	ctx := context.Background()
 	tl := newTestSSHLab(t, true, "", [2]execFunc{
-		nodeExec("db1", "192.168.66.99", true, true), // another hostname, wrong address on eth1, VIP answers
+		nodeExec("db1", "192.168.66.99", true, true),      // another hostname, wrong address on eth1, VIP answers
 		nodeExec("nouser", "192.168.66.12", false, false), // no sudo, no service user
 	})
 	tl.l.NodeChecks = []NodeCheck{func(_ context.Context, _ *Config, n Runner) []string {

@@ -2,10 +2,10 @@ package lab
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
