@@ -449,10 +449,15 @@ func TestE2ESSHNodes(t *testing.T) {
 		}
 	})
 
-	t.Run("status", func(t *testing.T) {
+	t.Run("status and ssh", func(t *testing.T) {
 		out := e.mustHalab(t, "status")
 		if strings.Count(out, "running") != 2 {
 			t.Errorf("status:\n%s", out)
+		}
+		// OpenSSH, for `halab ssh NODE` without a command, checks the
+		// lab file's host key too (stdin is empty: the shell exits).
+		if r := e.halab(t, "ssh", "node2"); r.code != 0 || strings.Contains(r.out, "verification failed") {
+			t.Errorf("halab ssh node2: exit %d", r.code)
 		}
 	})
 
