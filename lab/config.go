@@ -30,6 +30,9 @@ type Config struct {
 	Timings   Timings    `yaml:"timings"`
 	Service   Service    `yaml:"service"`
 	CRM       CRM        `yaml:"crm"`
+	// Adopt lets provisioning take over machines that already run a
+	// cluster halab did not set up for this lab (provider: ssh).
+	Adopt bool `yaml:"adopt,omitempty"`
 
 	// Path is the file the config was read from; relative paths inside it
 	// are resolved against its directory.
@@ -39,6 +42,10 @@ type Config struct {
 type NodeSpec struct {
 	Name string `yaml:"name"`
 	IP   string `yaml:"ip"`
+	// SSH and Power describe a machine halab did not make (provider:
+	// ssh, see sshnodes.go); the other providers ignore them.
+	SSH   SSHSpec   `yaml:"ssh,omitempty"`
+	Power PowerSpec `yaml:"power,omitempty"`
 }
 
 type VIPSpec struct {

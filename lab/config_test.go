@@ -252,7 +252,7 @@ func validationCases() []validationCase {
 		{"name 64 chars", "name: " + long, []string{"name: "}, ""},
 
 		// provider, stack
-		{"provider unknown", "provider: vmware", []string{"provider: "}, "unknown provider (use one of auto, virtualbox, docker)"},
+		{"provider unknown", "provider: vmware", []string{"provider: "}, "unknown provider (use one of auto, virtualbox, docker, ssh)"},
 		{"provider case", "provider: Docker", []string{"provider: "}, `"Docker"`},
 		{"provider empty", `provider: ""`, []string{"provider: "}, ""},
 		{"stack empty", `stack: ""`, []string{"stack: "}, ""},
@@ -620,13 +620,13 @@ func TestParseUnknownKeys(t *testing.T) {
 			`nodes[1].ip: "": not an IPv4 address`,
 		}},
 		{"far-off key in nodes flow item", "nodes: [{name: node1, ip: 192.168.56.11}, {name: node2, ip: 192.168.56.12, role: master}]\n", []string{
-			`line 1: nodes[1].role: unknown key (known keys here: name, ip)`,
+			`line 1: nodes[1].role: unknown key (known keys here: name, ip, ssh, power)`,
 		}},
 		{"far-off key in vip", "name: halab\nvip:\n  gateway: 192.168.56.1\n", []string{
 			`line 3: vip.gateway: unknown key (known keys here: address, netmask, nic)`,
 		}},
 		{"far-off top-level key", "colour: blue\n", []string{
-			`line 1: colour: unknown key (known keys here: name, provider, stack, nodes, vip, providers, timings, service, crm)`,
+			`line 1: colour: unknown key (known keys here: name, provider, stack, nodes, vip, providers, timings, service, crm, adopt)`,
 		}},
 		{"singular nodes", "node:\n  - name: x\n", []string{
 			`line 1: node: unknown key (did you mean "nodes"?)`,
@@ -642,7 +642,7 @@ func TestParseUnknownKeys(t *testing.T) {
 			`line 3: crm.threshold: unknown key (known keys here: resource_stickiness, migration_threshold)`,
 		}},
 		{"Path is not a key", "path: /tmp/lab.yaml\n", []string{
-			`line 1: path: unknown key (known keys here: name, provider, stack, nodes, vip, providers, timings, service, crm)`,
+			`line 1: path: unknown key (known keys here: name, provider, stack, nodes, vip, providers, timings, service, crm, adopt)`,
 		}},
 	}
 	for _, c := range cases {

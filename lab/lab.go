@@ -31,6 +31,12 @@ type Lab struct {
 	// command of the nodes Connect returns (0: the lab package defaults).
 	DialTimeout    time.Duration
 	CommandTimeout time.Duration
+	// AcceptHostKeys: `up` pins the host keys the nodes present where
+	// none is given or pinned, on the user's word (machines halab did
+	// not make; see ExistingMachines).
+	AcceptHostKeys bool
+	// NodeChecks are run by `up` on machines halab did not make.
+	NodeChecks []NodeCheck
 }
 
 // Open loads and validates the lab file (with the checks of the packages
@@ -167,7 +173,8 @@ func (l *Lab) WaitSSH(ctx context.Context, timeout time.Duration) ([]*Node, erro
 			return nodes, nil
 		}
 		var hk *HostKeyChangedError
-		if errors.As(err, &hk) || IsConfigError(err) {
+		var hm *HostKeyMismatchError
+		if errors.As(err, &hk) || errors.As(err, &hm) || IsConfigError(err) {
 			return nil, err
 		}
 		last = err

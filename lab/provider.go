@@ -66,11 +66,18 @@ type providerKind struct {
 	name     string
 	make     func(l *Lab) (Provider, error)
 	runnable func() error
+	// validate checks the lab file's keys only this provider reads (nil:
+	// none), one message per problem naming its field.
+	validate func(c *Config) []string
+	// manual: only a lab file that names it gets it, never auto (its
+	// machines are not halab's to make).
+	manual bool
 }
 
 var providerKinds = []providerKind{
 	{name: virtualboxName, make: newVirtualBox, runnable: virtualboxRunnable},
 	{name: dockerName, make: newDocker, runnable: dockerRunnable},
+	{name: sshNodesName, make: newSSHNodes, runnable: func() error { return nil }, validate: validateSSHNodes, manual: true},
 }
 
 // AutoProvider is the provider: value that picks one on this machine.
@@ -101,7 +108,13 @@ func selectProvider(cfg *Config, vagrantDir string) (name, reason string) {
 	if cfg.Provider != AutoProvider {
 		return cfg.Provider, "set in " + filepath.Base(cfg.Path)
 	}
+	var auto []providerKind
 	for _, k := range providerKinds {
+		if !k.manual {
+			auto = append(auto, k)
+		}
+	}
+	for _, k := range auto {
 		for _, n := range cfg.Nodes {
 			if _, err := os.Stat(filepath.Join(vagrantDir, "machines", n.Name, k.name, "id")); err == nil {
 				return k.name, "auto: machines of this provider exist"
@@ -109,14 +122,14 @@ func selectProvider(cfg *Config, vagrantDir string) (name, reason string) {
 		}
 	}
 	var why []string
-	for _, k := range providerKinds {
+	for _, k := range auto {
 		err := k.runnable()
 		if err == nil {
 			return k.name, "auto: " + strings.Join(append(why, k.name+" runs here"), "; ")
 		}
 		why = append(why, k.name+" not usable here")
 	}
-	last := providerKinds[len(providerKinds)-1].name
+	last := auto[len(auto)-1].name
 	return last, "auto: " + strings.Join(why, "; ")
 }
 

@@ -297,16 +297,25 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 	if err != nil {
 		return nil, &ConnError{Node: name, Addr: ep.Addr(), Key: ep.IdentityFile, Err: fmt.Errorf("reading key %s: %w", ep.IdentityFile, err)}
 	}
+	// A key known beforehand is the only one accepted; else first contact pins.
+	callback, hostKeyAlgos := keys.callback(alias, name), []string(nil)
+	if ep.HostKey != "" {
+		want, err := ParseHostKey(ep.HostKey)
+		if err != nil {
+			return nil, &ConnError{Node: name, Addr: ep.Addr(), Err: fmt.Errorf("host key from %s: %w", ep.HostKeyFrom, err)}
+		}
+		callback, hostKeyAlgos = expectHostKey(name, ep, want), HostKeyAlgorithms(want)
+	}
 	type res struct {
 		c   *goph.Client
 		err error
 	}
 	ch := make(chan res, 1)
 	go func() {
-		c, err := goph.NewConn(&goph.Config{
+		c, err := dialSSH(&goph.Config{
 			User: ep.User, Addr: ep.Host, Port: uint(ep.Port), Auth: auth,
-			Timeout: timeout, Callback: keys.callback(alias, name),
-		})
+			Timeout: timeout, Callback: callback,
+		}, hostKeyAlgos)
 		ch <- res{c, err}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -317,6 +326,10 @@ func Dial(ctx context.Context, name, ip string, ep SSHEndpoint, alias string, ke
 			var hk *HostKeyChangedError
 			if errors.As(r.err, &hk) {
 				return nil, hk
+			}
+			var hm *HostKeyMismatchError
+			if errors.As(r.err, &hm) {
+				return nil, hm
 			}
 			return nil, &ConnError{Node: name, Addr: ep.Addr(), Key: ep.IdentityFile, Err: r.err}
 		}

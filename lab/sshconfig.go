@@ -15,6 +15,12 @@ type SSHEndpoint struct {
 	Port         int    `json:"port"`
 	User         string `json:"user"`
 	IdentityFile string `json:"identity_file"`
+	// HostKey, when set, is the only host key the node may present
+	// ("ssh-ed25519 AAAA..."), known before first contact: Dial then
+	// neither trusts on first use nor pins. HostKeyFrom says where it
+	// comes from, for the refusal.
+	HostKey     string `json:"host_key,omitempty"`
+	HostKeyFrom string `json:"host_key_from,omitempty"`
 }
 
 // Addr is host:port.

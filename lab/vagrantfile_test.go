@@ -2,6 +2,7 @@ package lab
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,4 +114,33 @@ func TestVagrantfilePlan(t *testing.T) {
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
+}
+
+// The keys of provider ssh (nodes[].ssh, nodes[].power, adopt) in the
+// resolved lab file leave the Vagrantfile's plan as it was.
+func TestVagrantfileIgnoresSSHNodeKeys(t *testing.T) {
+	cfg := Defaults()
+	plain := vagrantPlan(t, &cfg)
+	cfg.Adopt = true
+	for i := range cfg.Nodes {
+		cfg.Nodes[i].SSH = SSHSpec{Host: "10.0.0.1", Port: 2200 + i, User: "admin", Key: "~/.ssh/id", HostKey: "ssh-ed25519 AAAA"}
+		cfg.Nodes[i].Power = PowerSpec{Off: []string{"virsh", "destroy", "x"}, On: []string{"virsh", "start", "x"}, Status: []string{"virsh", "domstate", "x"}}
+	}
+	data, _ := cfg.Resolved()
+	for _, want := range []string{"adopt: true", "host_key:", `"off":`, "status:"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("the resolved lab file lacks %s:\n%s", want, data)
+		}
+	}
+	if got := vagrantPlan(t, &cfg); !maps.Equal(got, plain) {
+		t.Errorf("the plan changed with the ssh keys:\n%v\n->\n%v", plain, got)
+	}
+	// A docker lab file without them resolves without them.
+	d := Defaults()
+	data, _ = d.Resolved()
+	for _, no := range []string{"ssh:", "power:", "adopt:"} {
+		if strings.Contains(string(data), no) {
+			t.Errorf("the resolved defaults show %s:\n%s", no, data)
+		}
+	}
 }

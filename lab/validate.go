@@ -35,6 +35,9 @@ func (c *Config) validate() []string {
 	if !slices.Contains(ProviderNames(), c.Provider) {
 		bad("provider", "%q: unknown provider (use one of %s)", c.Provider, strings.Join(ProviderNames(), ", "))
 	}
+	if k, ok := providerKindOf(c.Provider); ok && k.validate != nil {
+		p = append(p, k.validate(c)...)
+	}
 	// What a stack name means (and which timings it needs) is the
 	// provisioning's to check: see the ConfigCheck it passes to Load.
 	if c.Stack == "" {

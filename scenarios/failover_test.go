@@ -161,7 +161,7 @@ var _ = Describe("failover", Serial, func() {
 		AddReportEntry(prober.EntryName, prober.Entry{Scenario: "baseline", Stack: E.stack, Result: prober.Passed, Owners: rep.Owners, Timeline: prober.NewTimeline(samples)})
 	}, SpecTimeout(4*time.Minute))
 
-	It("hard power-off of the owner: the VIP moves within the bound, the node rejoins", Label("node", "power-off"), func(ctx SpecContext) {
+	It("hard power-off of the owner: the VIP moves within the bound, the node rejoins", Label("node", "power-off", "needs-power"), func(ctx SpecContext) {
 		owner, survivor, _ := E.move(ctx, harness.PowerOff, "power-off", 30*time.Second)
 
 		By("powering " + owner + " back on: it rejoins")
@@ -275,7 +275,7 @@ var _ = Describe("failover", Serial, func() {
 		Expect(E.c.PartitionRules(ctx, owner)).To(BeEmpty(), "rules left behind")
 	}, SpecTimeout(12*time.Minute))
 
-	It("repeated failover: alternating power-offs leak no VIP and the outage does not grow", Label("node", "repeat"), func(ctx SpecContext) {
+	It("repeated failover: alternating power-offs leak no VIP and the outage does not grow", Label("node", "repeat", "needs-power"), func(ctx SpecContext) {
 		n := *repeatFlag
 		if n < 1 {
 			Skip("-repeat=0")

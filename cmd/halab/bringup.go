@@ -35,13 +35,16 @@ func (a *app) imageCmd() *cobra.Command {
 
 func (a *app) upCmd() *cobra.Command {
 	var sshTimeout time.Duration
+	var acceptHostKeys bool
 	c := &cobra.Command{
 		Use:   "up",
-		Short: "Create and boot the lab's nodes, wait for SSH, show them",
+		Short: "Create and boot the lab's nodes (or check machines halab did not make), wait for SSH, show them",
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
 			out := l.Out
+			l.AcceptHostKeys = acceptHostKeys
+			l.NodeChecks = append(l.NodeChecks, provision.CheckNode)
 			fmt.Fprintf(out, "==> provider %s (%s)\n", l.Provider.Name(), l.ProviderReason)
 			if err := l.Provider.Runnable(); err != nil {
 				return err
@@ -60,7 +63,11 @@ func (a *app) upCmd() *cobra.Command {
 			if err := l.Provider.Prepare(ctx, out); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "==> bringing up %s\n", strings.Join(l.Cfg.NodeNames(), " "))
+			verb := "bringing up"
+			if !l.MadeByHalab() {
+				verb = "checking machines halab did not make:"
+			}
+			fmt.Fprintf(out, "==> %s %s\n", verb, strings.Join(l.Cfg.NodeNames(), " "))
 			start := time.Now()
 			if err := l.Provider.Up(ctx); err != nil {
 				return err
@@ -82,6 +89,7 @@ func (a *app) upCmd() *cobra.Command {
 		}),
 	}
 	c.Flags().DurationVar(&sshTimeout, "ssh-timeout", 3*time.Minute, "how long to wait for SSH on every node")
+	c.Flags().BoolVar(&acceptHostKeys, "accept-host-keys", false, "pin the host keys that machines halab did not make present, where the lab file gives none (check the fingerprints `halab up` shows first)")
 	return c
 }
 
@@ -288,7 +296,25 @@ func (a *app) sshCmd() *cobra.Command {
 func interactive(l *lab.Lab, n *lab.Node) error {
 	version := string(n.Client.ServerVersion())
 	n.Close()
-	c := exec.Command("ssh", interactiveArgs(n.Endpoint, l.Keys.File, l.HostKeyAlias(n.Name), version)...)
+	ep := n.Endpoint
+	knownHosts := l.Keys.File
+	if ep.HostKey != "" {
+		// The key the node must present, in a file of its own for OpenSSH.
+		f, err := os.CreateTemp(l.State, "known_hosts.ssh.*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		_, err = fmt.Fprintf(f, "%s %s\n", l.HostKeyAlias(n.Name), ep.HostKey)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		knownHosts = f.Name()
+	}
+	c := exec.Command("ssh", interactiveArgs(ep, knownHosts, l.HostKeyAlias(n.Name), version)...)
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return c.Run()
 }
@@ -331,11 +357,13 @@ func sshdBefore72(banner string) bool {
 func (a *app) downCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "down",
-		Short: "Destroy the lab's machines and what the provider made for them (idempotent)",
+		Short: "Destroy the lab's machines and what the provider made for them (idempotent); machines halab did not make are left alone",
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
-			fmt.Fprintf(l.Out, "==> destroying the machines of %s (%s)\n", l.ConfigPath, l.Provider.Name())
+			if l.MadeByHalab() {
+				fmt.Fprintf(l.Out, "==> destroying the machines of %s (%s)\n", l.ConfigPath, l.Provider.Name())
+			}
 			if err := l.Provider.Destroy(ctx); err != nil {
 				return err
 			}
@@ -348,6 +376,10 @@ func (a *app) downCmd() *cobra.Command {
 				return err
 			}
 			os.Remove(l.State + "/ssh-config.json")
+			if !l.MadeByHalab() {
+				fmt.Fprintf(l.Out, "==> forgot the lab of %s: its identity, pinned host keys and cached endpoints in %s; no node was changed\n", l.ConfigPath, l.State)
+				return nil
+			}
 			fmt.Fprintln(l.Out, "==> lab is down")
 			return nil
 		}),

@@ -38,6 +38,12 @@ func (a *app) provisionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if !l.MadeByHalab() {
+				// Never over a cluster that is not this lab's, unless adopted.
+				if err := provision.Adopt(ctx, l, lab.Runners(nodes)); err != nil {
+					return err
+				}
+			}
 			runErr := p.Run(ctx)
 			printSummary(l.Out, p.Results())
 			if runErr != nil {
