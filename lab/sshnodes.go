@@ -40,6 +40,15 @@ type SSHSpec struct {
 	HostKey string `yaml:"host_key,omitempty"`
 }
 
+// What up runs on a machine it did not make (registered for the scan of
+// what runs on the nodes' oldest OS).
+var (
+	sudoTrueCmd = Remote("sudo", "-n", "true")
+	unameCmd    = Remote("uname", "-n")
+	idUserCmd   = Remote("id", "-u", "--")
+	allAddrsCmd = Remote("ip", "-4", "-o", "addr", "show")
+)
+
 func (s SSHSpec) port() int {
 	if s.Port == 0 {
 		return 22
@@ -458,7 +467,7 @@ func (p *sshNodes) checkNode(ctx context.Context, i int, n NodeSpec) nodeProblem
 	}
 	node := nodes[0]
 	r.node = node
-	res, err := node.Run(ctx, nil, "sudo", "-n", "true")
+	res, err := node.Run(ctx, nil, sudoTrueCmd.Argv()...)
 	switch {
 	case err != nil:
 		bad(fmt.Sprintf("nodes[%d].ssh", i), "%v", err)
@@ -476,17 +485,17 @@ func (p *sshNodes) checkNode(ctx context.Context, i int, n NodeSpec) nodeProblem
 		r.sudo = true
 	}
 	// heartbeat and corosync know a node by its hostname (uname -n).
-	if res, err := node.Run(ctx, nil, "uname", "-n"); err != nil || !res.OK() {
+	if res, err := node.Run(ctx, nil, unameCmd.Argv()...); err != nil || !res.OK() {
 		bad(fmt.Sprintf("nodes[%d]", i), "cannot read %s's hostname with `uname -n`: %v", n.Name, errors.Join(err, res.Err()))
 	} else if h := strings.TrimSpace(string(res.Stdout)); h != n.Name {
 		bad(fmt.Sprintf("nodes[%d].name", i), "%q is not the hostname of the machine at %s, which is %q (uname -n): heartbeat and corosync know a node by its hostname; name the node after it, or rename the machine (hostnamectl set-hostname %s)",
 			n.Name, n.SSH.addr(), h, n.Name)
 	}
 	// The service runs as service.user, which provisioning does not create.
-	if res, err := node.Run(ctx, nil, "id", "-u", "--", cfg.Service.User); err == nil && !res.OK() {
+	if res, err := node.Run(ctx, nil, idUserCmd.Argv(cfg.Service.User)...); err == nil && !res.OK() {
 		bad("service.user", "%s has no user %s to run the service as: create it on the machine (useradd -m %s), or set service.user to an existing user", n.Name, cfg.Service.User, cfg.Service.User)
 	}
-	all, err := node.Run(ctx, nil, "ip", "-4", "-o", "addr", "show")
+	all, err := node.Run(ctx, nil, allAddrsCmd.Argv()...)
 	if err != nil || !all.OK() {
 		bad(fmt.Sprintf("nodes[%d]", i), "cannot list %s's addresses with `ip -4 -o addr show` (is iproute2 installed?): %v", n.Name, errors.Join(err, all.Err()))
 	} else {

@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"halab/lab/oldssh"
 	"halab/lab"
+	"halab/lab/oldssh"
 	"halab/provision"
 )
 

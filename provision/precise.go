@@ -70,6 +70,9 @@ var Precise = ToolTable{
 		"cut":         {Pkg: "coreutils", Opts: opts("-d:", "-f:")},
 		"date":        {Pkg: "coreutils"},
 		"env":         {Pkg: "coreutils"}, // env NAME=VALUE COMMAND: halab's run marker
+		"dirname":     {Pkg: "coreutils"},
+		"uname":       {Pkg: "coreutils", Opts: opts("-n")},
+		"md5sum":      {Pkg: "coreutils"},
 		"df":          {Pkg: "coreutils", Opts: opts("-P", "-k")},
 		"head":        {Pkg: "coreutils", Opts: opts("-n:")},
 		"id":          {Pkg: "coreutils", Opts: opts("-u", "-g", "-n")},
