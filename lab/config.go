@@ -30,6 +30,7 @@ type Config struct {
 	Timings   Timings    `yaml:"timings"`
 	Service   Service    `yaml:"service"`
 	CRM       CRM        `yaml:"crm"`
+	Fencing   Fencing    `yaml:"fencing"`
 
 	// Path is the file the config was read from; relative paths inside it
 	// are resolved against its directory.
@@ -121,6 +122,7 @@ func Defaults() Config {
 			JavaHome: "/opt/jdk", ProductHome: "/opt/stratos",
 			JDKArchive: "build/jdk.tar.gz", StartTimeout: 60, StopTimeout: 30,
 		},
+		Fencing: fencingDefaults(),
 	}
 }
 
