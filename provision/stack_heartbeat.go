@@ -40,6 +40,16 @@ var heartbeatStack = &Stack{
 		return Script("heal-heartbeat"), heartbeatHealArgs(c, "crm")
 	},
 	Status: Script("status-crm"),
+	// Ubuntu 12.04's fence-agents (3.1.5) has no fence_docker: halab's
+	// cluster-glue plugin calls the endpoint with curl. Pacemaker 1.1.6
+	// has neither priority-fencing-delay (2.0.4) nor pcmk_delay_max
+	// (1.1.13): the plugin itself delays the device that fences the first
+	// node.
+	Fence: &FenceSupport{
+		Agent: templates.FencePlugin, Pacemaker: "1.1.6",
+		Guards:   []string{templates.GuardStatic, templates.GuardNone},
+		Packages: []string{"curl"},
+	},
 }
 
 // heartbeatFiles are ha.cf, authkeys and, without crm, haresources.
