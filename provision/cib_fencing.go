@@ -11,7 +11,7 @@ import (
 // delayParams are the device parameters that delay a fence: a device that
 // has one the configuration does not give it (left over from another race
 // guard) changes who wins a fence race.
-var delayParams = []string{"pcmk_delay_base", "pcmk_delay_max", "delay"}
+var delayParams = []string{"pcmk_delay_base", "pcmk_delay_max", "delay", "race_delay"}
 
 // checkFencing lists every difference between the CIB's fencing and the
 // configuration's: each device with its agent, every parameter, its

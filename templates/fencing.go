@@ -189,13 +189,15 @@ func (f *Fencing) devices() []FenceDevice {
 			}
 		case FencePlugin:
 			d.Type = string(FencePlugin)
+			// Names of the plugin's own: Pacemaker 1.1's fence_legacy
+			// passes the target as "port" to cluster-glue agents.
 			d.Params = []Param{
 				{"hostlist", t.Node}, {"machine", t.Machine},
-				{"address", f.Address}, {"port", strconv.Itoa(f.Port)},
-				{"cacert", f.CAFile()}, {"cert", f.CertFile()}, {"key", f.KeyFile()},
+				{"endpoint_ip", f.Address}, {"endpoint_port", strconv.Itoa(f.Port)},
+				{"tls_cacert", f.CAFile()}, {"tls_cert", f.CertFile()}, {"tls_key", f.KeyFile()},
 			}
 			if delayed {
-				d.Params = append(d.Params, Param{"delay", strconv.Itoa(f.Delay)})
+				d.Params = append(d.Params, Param{"race_delay", strconv.Itoa(f.Delay)})
 			}
 		}
 		out = append(out, d)
