@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"halab/fence"
 	"halab/lab"
 )
 
@@ -65,6 +66,9 @@ func (a *app) upCmd() *cobra.Command {
 				return err
 			}
 			defer closeAll(nodes)
+			if err := ensureFenceEndpoint(ctx, l); err != nil {
+				return err
+			}
 			rows := describe(ctx, l, nodes, false)
 			printTable(out, rows, false)
 			for _, r := range rows {
@@ -203,9 +207,10 @@ func (a *app) statusCmd() *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows})
+				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows, "fence_endpoint": fence.Status(ctx, l)})
 			}
 			printTable(cmd.OutOrStdout(), rows, true)
+			fmt.Fprintln(cmd.OutOrStdout(), fence.Status(ctx, l))
 			for _, r := range rows {
 				if r.Error != "" {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", r.Node, r.Error)
@@ -271,6 +276,9 @@ func (a *app) downCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
+			if err := stopFenceEndpoint(l); err != nil {
+				return err
+			}
 			fmt.Fprintf(l.Out, "==> destroying the machines of %s (%s)\n", l.ConfigPath, l.Provider.Name())
 			if err := l.Provider.Destroy(ctx); err != nil {
 				return err

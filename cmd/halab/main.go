@@ -45,6 +45,7 @@ func run(args []string) int {
 	root.PersistentFlags().DurationVar(&a.commandTimeout, "command-timeout", lab.CommandTimeout, "give up on any one remote command that runs longer (names the command)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	root.AddCommand(a.configCmd(), a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd(), a.provisionCmd(), a.checkInitdCmd(), a.faultCmd(), a.testCmd(), a.benchCmd())
+	root.AddCommand(a.fenceEndpointCmd())
 	root.SetArgs(args)
 
 	// SIGINT/SIGTERM cancel the context: steps stop, deferred cleanups run.
