@@ -21,14 +21,28 @@ var delayParams = []string{"pcmk_delay_base", "pcmk_delay_max", "delay", "race_d
 func (e Expected) checkFencing(c *CIB) []string {
 	f := e.Fencing
 	cfg := c.Configuration
-	if f == nil {
-		return nil
-	}
 	var probs []string
+	var devices []templates.FenceDevice
+	if f != nil {
+		var err error
+		if devices, err = f.Devices(); err != nil {
+			return []string{"fencing: " + err.Error()}
+		}
+	}
+	// halab's fence devices that the configuration does not have: left by
+	// an earlier one (fencing.agent was auto, or other nodes).
+	for _, p := range cfg.Resources.Primitives {
+		if p.Class == "stonith" && strings.HasPrefix(p.ID, templates.FenceResource("")) &&
+			!slices.ContainsFunc(devices, func(d templates.FenceDevice) bool { return d.ID == p.ID }) {
+			probs = append(probs, fmt.Sprintf("fence device %s is not in the configuration (left by an earlier one)", p.ID))
+		}
+	}
 	pfd := lookup(cfg.CrmConfig.Sets, "priority-fencing-delay")
-	devices, err := f.Devices()
-	if err != nil {
-		return []string{"fencing: " + err.Error()}
+	if f == nil {
+		if pfd != "" && parseInterval(pfd) != 0 {
+			probs = append(probs, fmt.Sprintf("priority-fencing-delay is %q, but the lab does not fence", pfd))
+		}
+		return probs
 	}
 	props := f.Properties()
 	for _, p := range props {
