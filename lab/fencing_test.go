@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,5 +75,39 @@ func TestFencingConfig(t *testing.T) {
 				t.Errorf("no line naming %s with %q:\n%v", c.field, c.msg, err)
 			}
 		})
+	}
+}
+
+// The trust model's base: nothing of the Docker engine is handed to a
+// node. The containers the Vagrantfile makes mount no Docker socket (nor
+// /run or /var/run of the host), get no DOCKER_HOST, are not privileged;
+// the node image carries no Docker client. A node reaches the host only
+// through the fence endpoint, whose machine names are the Vagrantfile's.
+func TestNodesGetNoDockerSocket(t *testing.T) {
+	cfg := Defaults()
+	cfg.Fencing.Agent = FenceAgentAuto
+	id := NewIdentity(cfg.Name, "/somewhere/lab.yaml")
+	nodes := vagrantPlan(t, &cfg, "HALAB_LAB_ID="+id.ID, "HALAB_LAB_CONFIG="+id.Config, "HALAB_DOCKER_IMAGE=halab/node:abc")
+	for _, n := range cfg.Nodes {
+		plan := nodes[n.Name]
+		for _, bad := range []string{"docker.sock", "/var/run:", "/run:/run", "DOCKER_HOST", "--privileged", ":2375", ":2376", "--pid=host", "--network=host", "--net=host"} {
+			if strings.Contains(plan, bad) {
+				t.Errorf("%s: the container plan has %q:\n%s", n.Name, bad, plan)
+			}
+		}
+		if !strings.Contains(plan, `"name":"`+cfg.MachineName(n.Name)+`"`) {
+			t.Errorf("%s: the machine is not named %s (the fence host map's name):\n%s", n.Name, cfg.MachineName(n.Name), plan)
+		}
+	}
+	for _, f := range []string{"../images/Dockerfile", "../images/build.sh"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"docker.sock", "docker.io", "docker-ce", "DOCKER_HOST"} {
+			if strings.Contains(string(b), bad) {
+				t.Errorf("%s has %q: a node would carry Docker", f, bad)
+			}
+		}
 	}
 }
