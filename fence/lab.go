@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"time"
@@ -150,4 +152,25 @@ func (r Report) String() string {
 		s += ", does not answer: " + r.Error
 	}
 	return s + "; requests logged in " + r.Log
+}
+
+// DockerPorts are where a Docker engine listens when it is configured to
+// serve over TCP (plain and TLS).
+var DockerPorts = []int{2375, 2376}
+
+// ExposedEngine says which of ports on addr accept a TCP connection: on
+// the lab network's host address, a Docker engine there would be reachable
+// from every node, beside the fence endpoint, which the trust model rules
+// out. Nothing is sent on a connection.
+func ExposedEngine(addr netip.Addr, ports []int) []string {
+	var open []string
+	for _, p := range ports {
+		a := netip.AddrPortFrom(addr, uint16(p)).String()
+		c, err := net.DialTimeout("tcp", a, 500*time.Millisecond)
+		if err == nil {
+			c.Close()
+			open = append(open, a)
+		}
+	}
+	return open
 }

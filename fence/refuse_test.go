@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -315,5 +316,23 @@ func TestPKIFiles(t *testing.T) {
 	}
 	if _, _, _, err := p.NodeFiles("node9"); err == nil {
 		t.Error("NodeFiles of an unknown node succeeded")
+	}
+}
+
+// A TCP port open on the lab's host address is reported; closed ones are
+// not.
+func TestExposedEngine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := ln.Addr().(*net.TCPAddr).Port
+	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln2.Addr().(*net.TCPAddr).Port
+	ln2.Close()
+	defer ln.Close()
+	got := ExposedEngine(loopback, []int{closed, open})
+	if len(got) != 1 || got[0] != ln.Addr().String() {
+		t.Errorf("ExposedEngine = %v, want [%s]", got, ln.Addr())
 	}
 }

@@ -117,6 +117,9 @@ func ensureFenceEndpoint(ctx context.Context, l *lab.Lab) error {
 		st, _ := fence.ReadState(fence.Dir(l.State))
 		fmt.Fprintf(l.Out, "==> fence endpoint %s: https://%s (mutual TLS), pid %d, requests logged in %s\n",
 			did, st.Addr, st.PID, fence.Dir(l.State)+"/"+fence.RequestLogName)
+		for _, a := range fence.ExposedEngine(l.Cfg.FenceAddress(), fence.DockerPorts) {
+			fmt.Fprintf(l.Out, "==> warning: something listens on %s, a Docker engine's TCP port, on the lab network: the nodes can reach it; serve the engine on its unix socket only\n", a)
+		}
 	}
 	return nil
 }
