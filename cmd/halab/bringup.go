@@ -210,7 +210,7 @@ func (a *app) statusCmd() *cobra.Command {
 				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows, "fence_endpoint": fence.Status(ctx, l)})
 			}
 			printTable(cmd.OutOrStdout(), rows, true)
-			fmt.Fprintln(cmd.OutOrStdout(), fence.Status(ctx, l))
+			printFenceStatus(ctx, cmd.OutOrStdout(), l)
 			for _, r := range rows {
 				if r.Error != "" {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", r.Node, r.Error)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -122,6 +123,14 @@ func ensureFenceEndpoint(ctx context.Context, l *lab.Lab) error {
 		}
 	}
 	return nil
+}
+
+// printFenceStatus is status's line about the endpoint, when the lab
+// fences or one runs.
+func printFenceStatus(ctx context.Context, w io.Writer, l *lab.Lab) {
+	if r := fence.Status(ctx, l); r.Agent != lab.FenceAgentNone || r.Running {
+		fmt.Fprintln(w, r)
+	}
 }
 
 // stopFenceEndpoint stops the lab's endpoint, if one runs (down calls it).

@@ -172,7 +172,10 @@ func TestFenceEndpointCommands(t *testing.T) {
 	if !strings.Contains(status, fmt.Sprintf("fence endpoint: running, pid %d, https://127.0.0.1:%d (mutual TLS), answers; requests logged in ", st.PID, f.port)) {
 		t.Errorf("status:\n%s", status)
 	}
-	// halab status --json carries it too.
+	// halab status shows it under the nodes, and --json carries it.
+	if table := f.must(t, "status"); !strings.Contains(table, "not_created") || !strings.Contains(table, fmt.Sprintf("fence endpoint: running, pid %d", st.PID)) {
+		t.Errorf("halab status:\n%s", table)
+	}
 	js := f.must(t, "status", "--json")
 	var doc struct {
 		Fence fence.Report `json:"fence_endpoint"`
@@ -247,6 +250,9 @@ func TestFenceEndpointCommands(t *testing.T) {
 	}
 	if out := f.must(t, "fence-endpoint", "status"); !strings.Contains(out, "fence endpoint: not used (fencing.agent: none)") {
 		t.Errorf("status with fencing none:\n%s", out)
+	}
+	if out := f.must(t, "status"); strings.Contains(out, "fence endpoint") {
+		t.Errorf("halab status of a lab that does not fence mentions the endpoint:\n%s", out)
 	}
 	// Nothing secret in anything halab printed or logged.
 	p := &fence.PKI{Dir: fence.Dir(f.state)}
