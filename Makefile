@@ -57,7 +57,7 @@ scenarios: build
 	$(HALAB) -c $(CONFIG) test --labels '$(LABELS)' --repeat $(REPEAT)
 
 # Bring-up, provisioning, JDK upload and failover figures against their
-# baselines, into build/bench/bench.{md,json}. It destroys and recreates its
+# baselines, into build/bench/bench.{md,json,html}. It destroys and recreates its
 # lab: bench.yaml is a lab of its own (name, subnet, ports, image).
 BENCH_CONFIG ?= bench.yaml
 bench: build deps jdk

@@ -438,7 +438,70 @@ func validationCases() []validationCase {
 			})
 		}
 	}
+
+	// java_home becomes a symlink (ln -sfn) and product_home a directory
+	// the service user owns: a system directory, a parent of one, or a
+	// path inside one would replace or give away the node's own files
+	// (product_home /usr: chown vagrant /usr; java_home /bin: Debian 12's
+	// /bin symlink replaced).
+	systemPaths := []struct{ why, v, msg string }{
+		{"usr", "/usr", "a system directory"},
+		{"bin", "/bin", "a system directory"},
+		{"etc", "/etc", "a system directory"},
+		{"var", "/var", "a system directory"},
+		{"lib", "/lib", "a system directory"},
+		{"root home", "/root", "a system directory"},
+		{"tmp", "/tmp", "a system directory"},
+		{"inside usr", "/usr/lib/jvm/jdk", "inside /usr, a system directory"},
+		{"inside usr bin", "/usr/bin/jdk", "inside /usr, a system directory"},
+		{"inside etc", "/etc/stratos", "inside /etc, a system directory"},
+		{"inside var", "/var/lib/stratos", "inside /var, a system directory"},
+		{"inside tmp", "/tmp/jdk", "inside /tmp, a system directory"},
+		{"opt itself", "/opt", "a system directory"},
+		{"srv itself", "/srv", "a system directory"},
+		{"usr local itself", "/usr/local", "a system directory"},
+		{"home itself", "/home", "a system directory"},
+		{"usr local bin", "/usr/local/bin", "a system directory"},
+		{"usr local lib", "/usr/local/lib", "a system directory"},
+		{"usr local share", "/usr/local/share", "a system directory"},
+		{"inside usr local lib", "/usr/local/lib/jdk", "inside /usr/local/lib, a system directory"},
+		{"inside usr local share", "/usr/local/share/ca-certificates", "inside /usr/local/share, a system directory"},
+		{"halab store", "/opt/.halab", "halab's store of unpacked archives"},
+		{"inside halab store", "/opt/.halab/jdk-0123456789ab", "inside /opt/.halab, halab's store"},
+		{"user home", "/home/vagrant", "a user's home directory"},
+		{"user ssh dir", "/home/vagrant/.ssh", "a user's own configuration directory"},
+		{"inside user dot dir", "/home/vagrant/.config/jdk", "inside /home/vagrant/.config, a user's own configuration"},
+		{"elsewhere", "/data/jdk", "not under /opt, /srv, /usr/local or /home/<user>"},
+		{"vagrant share", "/vagrant/jdk", "not under /opt, /srv, /usr/local or /home/<user>"},
+	}
+	for _, field := range []string{"java_home", "product_home"} {
+		for _, p := range systemPaths {
+			cases = append(cases, validationCase{
+				fmt.Sprintf("%s %s", field, p.why),
+				fmt.Sprintf("service: {%s: %s}", field, p.v),
+				[]string{"service." + field + ": "},
+				fmt.Sprintf("%q: %s", p.v, p.msg),
+			})
+		}
+	}
+	cases = append(cases,
+		validationCase{"product_home same as java_home", "service: {java_home: /opt/app, product_home: /opt/app}",
+			[]string{"service.product_home: "}, "same as service.java_home"},
+		validationCase{"product_home inside java_home", "service: {java_home: /opt/jdk, product_home: /opt/jdk/stratos}",
+			[]string{"service.product_home: "}, `inside service.java_home "/opt/jdk"`},
+		validationCase{"java_home inside product_home", "service: {java_home: /opt/stratos/jdk, product_home: /opt/stratos}",
+			[]string{"service.java_home: "}, `inside service.product_home "/opt/stratos"`},
+	)
 	return cases
+}
+
+// The refusal of a system path says what to use instead.
+func TestNodePathMessageSaysWhatToDo(t *testing.T) {
+	probs := parseProblems(t, "service: {product_home: /usr}\n")
+	want := `service.product_home: "/usr": a system directory; halab replaces java_home with a symlink and gives product_home to the service user: use a directory of its own under /opt, /srv, /usr/local or /home/<user> (e.g. /opt/jdk, /opt/stratos)`
+	if len(probs) != 1 || probs[0] != want {
+		t.Errorf("problems = %q, want [%q]", probs, want)
+	}
 }
 
 func TestValidateRules(t *testing.T) {
@@ -519,8 +582,16 @@ func TestValidateAccepts(t *testing.T) {
 		{"user 32 chars", "service: {user: " + strings.Repeat("u", 32) + "}"},
 		{"port 1", "service: {port: 1}"},
 		{"port 65535", "service: {port: 65535}"},
-		{"paths", "service: {java_home: /usr/lib/jvm/java-7+x_64, product_home: /opt/wso2.stratos-2.0}"},
+		{"paths", "service: {java_home: /opt/java-7+x_64, product_home: /opt/wso2.stratos-2.0}"},
 		{"path with dots in names", "service: {java_home: /opt/jdk1.7.0_60/..jre}"},
+		{"paths the article's", "service: {java_home: /opt/jdk1.7.0_60, product_home: /opt/apache_stratos_4.1.0_SNAPSHOT}"},
+		{"paths deeper in opt", "service: {java_home: /opt/java/jdk7, product_home: /opt/java/stratos}"},
+		{"paths in srv", "service: {java_home: /srv/jdk, product_home: /srv/stratos}"},
+		{"paths in usr local", "service: {java_home: /usr/local/jdk, product_home: /usr/local/stratos}"},
+		{"paths in a home", "service: {java_home: /home/vagrant/jdk, product_home: /home/vagrant/stratos/current}"},
+		{"dot dir in opt", "service: {java_home: /opt/.jdk}"},
+		{"name starting like a system dir", "service: {java_home: /opt/usr, product_home: /usr/local/binaries}"},
+		{"sibling names", "service: {java_home: /opt/stratos-jdk, product_home: /opt/stratos}"},
 		{"jdk archive absolute", "service: {jdk_archive: /srv/jdk-7u60-linux-x64.tar.gz}"},
 		{"timeouts 1", "service: {start_timeout: 1, stop_timeout: 1}"},
 		{"crm values", "crm: {resource_stickiness: 1000000, migration_threshold: 1}"},

@@ -34,6 +34,9 @@ func newDocker(l *Lab) (Provider, error) {
 
 func (d *dockerProvider) Name() string { return dockerName }
 
+// SharesHostKernel: the nodes are containers.
+func (d *dockerProvider) SharesHostKernel() {}
+
 func (d *dockerProvider) Runnable() error { return dockerRunnable() }
 
 func dockerRunnable() error {

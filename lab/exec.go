@@ -76,9 +76,11 @@ func (t *tailWriter) Lines() []string {
 }
 
 // runLocal runs argv with env added, streaming combined output to out (if
-// not nil) and returning it. A failure is a *CommandError.
+// not nil) and returning it. A failure is a *CommandError. When ctx ends
+// the command gets SIGINT and time to finish (RunGroup): vagrant killed
+// mid-operation leaves machines half made.
 func runLocal(ctx context.Context, dir string, env []string, out io.Writer, argv ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(cmd.Environ(), env...)
 	var buf bytes.Buffer
@@ -88,7 +90,7 @@ func runLocal(ctx context.Context, dir string, env []string, out io.Writer, argv
 		w = io.MultiWriter(w, out)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
-	err := cmd.Run()
+	err := RunGroup(ctx, cmd, false)
 	if err != nil {
 		ce := &CommandError{Command: argv, ExitCode: -1, Tail: tail.Lines(), Err: err}
 		var ee *exec.ExitError
@@ -96,7 +98,12 @@ func runLocal(ctx context.Context, dir string, env []string, out io.Writer, argv
 			ce.ExitCode = ee.ExitCode()
 		}
 		if ctx.Err() != nil {
-			ce.Err = ctx.Err()
+			// Interrupted: say how the command ended.
+			if errors.Is(err, ErrKilled) {
+				ce.Err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+			} else {
+				ce.Err = fmt.Errorf("%w (it stopped on SIGINT: %v)", ctx.Err(), err)
+			}
 			ce.ExitCode = -1
 		}
 		return buf.Bytes(), ce

@@ -54,6 +54,12 @@ type ImageCache interface {
 	RemoveImage(ctx context.Context, tag string) error
 }
 
+// Container is a provider whose nodes are containers on this machine's
+// kernel (a report says the kernel versions are the host's).
+type Container interface {
+	SharesHostKernel()
+}
+
 // providerKind is one registered provider: how to make it for a lab and
 // whether it runs on this machine. The order is auto's preference.
 type providerKind struct {

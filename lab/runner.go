@@ -53,7 +53,9 @@ func (n *Node) SFTP(ctx context.Context) (*sftp.Client, error) {
 	}
 	var stderr bytes.Buffer
 	sess.Stderr = &stderr
-	if err := sess.Start(QuoteArgs([]string{"sudo", "-n", "--", "sh", "-c", sftpServerScript})); err != nil {
+	// Marked as every command is (RunMarker), though closing the session
+	// ends it: sftp-server exits on the end of its input.
+	if err := sess.Start(wireCommand(newRunID(), []string{"sh", "-c", sftpServerScript}, true)); err != nil {
 		sess.Close()
 		return nil, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: "sudo sftp-server", Err: err}
 	}

@@ -3,6 +3,9 @@ package lab
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/melbahja/goph"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -60,17 +64,32 @@ func (h *HostKeys) callback(alias, node string) ssh.HostKeyCallback {
 			}
 		}
 		// First contact: pin it.
-		if err := os.MkdirAll(filepath.Dir(h.File), 0o700); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(h.File, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = fmt.Fprintln(f, knownhosts.Line([]string{alias}, key))
+		return h.pin(knownhosts.Line([]string{alias}, key))
+	}
+}
+
+// pin adds line to the file: the whole file is written beside it and
+// renamed over it (0600), so a reader (another halab command, or this one
+// after a crash mid-write) sees the old file or the new one, never half a
+// line, which would make every later connection fail. A lock file keeps
+// two halab commands that pin at once from dropping each other's line.
+func (h *HostKeys) pin(line string) error {
+	if err := os.MkdirAll(filepath.Dir(h.File), 0o700); err != nil {
 		return err
 	}
+	lk := flock.New(h.File + ".lock")
+	if err := lk.Lock(); err != nil {
+		return fmt.Errorf("lock %s: %w", lk.Path(), err)
+	}
+	defer lk.Unlock()
+	old, err := os.ReadFile(h.File)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if len(old) > 0 && old[len(old)-1] != '\n' {
+		old = append(old, '\n')
+	}
+	return WriteFileAtomic(h.File, append(old, line+"\n"...), 0o600)
 }
 
 // Forget drops every pinned key (after `down` destroyed the machines).
@@ -139,6 +158,9 @@ type ConnError struct {
 	Command string
 	Key     string // identity file used, for the hint on a refused key
 	Err     error
+	// Ended says what became of a command halab gave up on (its timeout,
+	// an interrupt): ended on the node, or maybe still running there.
+	Ended string
 }
 
 // TimeoutError is a bound that passed: the SSH handshake (Command false)
@@ -157,7 +179,11 @@ func (e *TimeoutError) Error() string {
 
 func (e *ConnError) Error() string {
 	if e.Command != "" {
-		return fmt.Sprintf("node %s (%s): `%s`: %v; %s", e.Node, e.Addr, e.Command, e.Err, e.hint())
+		ended := ""
+		if e.Ended != "" {
+			ended = "; " + e.Ended
+		}
+		return fmt.Sprintf("node %s (%s): `%s`: %v%s; %s", e.Node, e.Addr, e.Command, e.Err, ended, e.hint())
 	}
 	return fmt.Sprintf("node %s (%s): cannot connect over SSH: %v; %s", e.Node, e.Addr, e.Err, e.hint())
 }
@@ -346,50 +372,86 @@ func QuoteArgs(argv []string) string {
 // A non-zero exit is in the Result; only a broken or timed-out connection
 // is an error (*ConnError).
 func (n *Node) Run(ctx context.Context, stdin io.Reader, argv ...string) (Result, error) {
-	return n.run(ctx, QuoteArgs(argv), stdin)
+	return n.run(ctx, argv, false, stdin)
 }
 
 // Sudo runs argv as root (the vagrant user has passwordless sudo).
 func (n *Node) Sudo(ctx context.Context, stdin io.Reader, argv ...string) (Result, error) {
-	return n.Run(ctx, stdin, append([]string{"sudo", "-n", "--"}, argv...)...)
+	return n.run(ctx, argv, true, stdin)
 }
 
 // SudoScript runs a shell script as root, sent on stdin so that nothing in
 // it (secrets included) appears on a command line on the node. args become
 // $1.. of the script.
 func (n *Node) SudoScript(ctx context.Context, script string, args ...string) (Result, error) {
-	argv := append([]string{"sudo", "-n", "--", "sh", "-s", "--"}, args...)
-	return n.run(ctx, QuoteArgs(argv), strings.NewReader(script))
+	return n.run(ctx, append([]string{"sh", "-s", "--"}, args...), true, strings.NewReader(script))
 }
 
-func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, error) {
+// RunMarker is the environment variable that marks every process of one
+// remote command: halab runs each command with RunMarker=<id of the run>,
+// inside sudo too (which resets the environment), and its processes
+// inherit it. When halab gives up on the command (its timeout, an
+// interrupt), it ends every process on the node that holds the marker:
+// closing the SSH session, or signalling it, does not reach a command
+// that runs as root under sudo. The id is not a secret.
+const RunMarker = "HALAB_RUN"
+
+// EndRunTimeout bounds ending a command on the node after halab gave up
+// on it.
+const EndRunTimeout = 10 * time.Second
+
+//go:embed scripts/end-run.sh
+var endRunScript string
+
+func newRunID() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+// wireCommand is the command line the node's shell gets for argv: every
+// word quoted, the run's marker in the environment, as root through
+// sudo when sudo is set.
+func wireCommand(id string, argv []string, sudo bool) string {
+	mark := []string{"env", RunMarker + "=" + id}
+	w := append([]string(nil), mark...)
+	if sudo {
+		w = append(append(w, "sudo", "-n", "--"), mark...)
+	}
+	return QuoteArgs(append(w, argv...))
+}
+
+func (n *Node) run(ctx context.Context, argv []string, sudo bool, stdin io.Reader) (Result, error) {
+	shown := argv
+	if sudo {
+		shown = append([]string{"sudo", "-n", "--"}, argv...)
+	}
+	cmd := QuoteArgs(shown)
 	if n.CommandTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, n.CommandTimeout, &TimeoutError{After: n.CommandTimeout, Command: true})
 		defer cancel()
 	}
-	sess, err := n.Client.NewSession()
+	id := newRunID()
+	var stdout, stderr lockedBuffer
+	sess, err := n.start(ctx, wireCommand(id, argv, sudo), stdin, &stdout, &stderr)
 	if err != nil {
-		return Result{ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: n.why(err)}
+		return Result{Node: n.Name, Command: cmd, ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
 	}
 	defer sess.Close()
-	var stdout, stderr bytes.Buffer
-	sess.Stdout, sess.Stderr = &stdout, &stderr
-	if stdin != nil {
-		sess.Stdin = stdin
-	}
 	done := make(chan error, 1)
-	if err := sess.Start(cmd); err != nil {
-		return Result{ExitCode: -1}, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: err}
-	}
 	go func() { done <- sess.Wait() }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		_ = sess.Signal(ssh.SIGKILL)
+		// The session's end reaches neither sudo's child nor what it
+		// started: end them on the node, by the marker.
 		sess.Close()
-		return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: -1},
-			&ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: context.Cause(ctx)}
+		ended := n.endRun(ctx, id)
+		return Result{Node: n.Name, Command: cmd, Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: -1},
+			&ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: context.Cause(ctx), Ended: ended}
 	}
 	res := Result{Node: n.Name, Command: cmd, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	if err == nil {
@@ -402,6 +464,136 @@ func (n *Node) run(ctx context.Context, cmd string, stdin io.Reader) (Result, er
 	}
 	res.ExitCode = -1
 	return res, &ConnError{Node: n.Name, Addr: n.Endpoint.Addr(), Command: cmd, Err: n.why(err)}
+}
+
+// start opens a session and starts wire in it, unless ctx ends first (a
+// node that stopped answering holds the session's opening): the error is
+// then ctx's cause, else the transport's. A start under way when ctx ends
+// gets a moment to finish, so that the caller can end what it started.
+func (n *Node) start(ctx context.Context, wire string, stdin io.Reader, stdout, stderr io.Writer) (*ssh.Session, error) {
+	type opened struct {
+		s   *ssh.Session
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		s, err := n.Client.NewSession()
+		if err == nil {
+			s.Stdout, s.Stderr = stdout, stderr
+			if stdin != nil {
+				s.Stdin = stdin
+			}
+			if err = s.Start(wire); err != nil {
+				s.Close()
+			}
+		}
+		ch <- opened{s, err}
+	}()
+	select {
+	case o := <-ch:
+		if o.err != nil {
+			return nil, n.why(o.err)
+		}
+		return o.s, nil
+	case <-ctx.Done():
+		select {
+		case o := <-ch:
+			if o.err == nil {
+				return o.s, nil
+			}
+		case <-time.After(2 * time.Second):
+			go func() {
+				if o := <-ch; o.err == nil {
+					o.s.Close()
+				}
+			}()
+		}
+		return nil, context.Cause(ctx)
+	}
+}
+
+// errInterruptedAgain ends the ending of a command on a second interrupt.
+var errInterruptedAgain = errors.New("interrupted again")
+
+// endRun ends, on the node, the command marked id that halab gave up on,
+// in a session of its own bounded by EndRunTimeout and the hard stop, and
+// says what became of it.
+func (n *Node) endRun(ctx context.Context, id string) string {
+	if err := n.Lost(); err != nil {
+		return "it may still run on the node: halab could not end it (" + err.Error() + ")"
+	}
+	select {
+	case <-HardStop(ctx):
+		return "it may still run on the node: halab did not end it (" + errInterruptedAgain.Error() + ")"
+	default:
+	}
+	kctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	kctx, cancelT := context.WithTimeoutCause(kctx, EndRunTimeout, fmt.Errorf("no answer from the node within %s", EndRunTimeout))
+	defer cancelT()
+	go func() {
+		select {
+		case <-HardStop(ctx):
+			cancel(errInterruptedAgain)
+		case <-kctx.Done():
+		}
+	}()
+	var stdout, stderr lockedBuffer
+	sess, err := n.start(kctx, QuoteArgs([]string{"sudo", "-n", "--", "sh", "-s", "--", id}), strings.NewReader(endRunScript), &stdout, &stderr)
+	if err == nil {
+		done := make(chan error, 1)
+		go func() { done <- sess.Wait() }()
+		select {
+		case err = <-done:
+		case <-kctx.Done():
+			err = context.Cause(kctx)
+		}
+		sess.Close()
+	}
+	out := strings.TrimSpace(string(stdout.Bytes()))
+	var ee *ssh.ExitError
+	switch {
+	case err == nil && out == "ended 0":
+		return "nothing of it was left running on the node"
+	case err == nil:
+		count := strings.TrimPrefix(out, "ended ")
+		if count == "1" {
+			return "halab ended it on the node (1 process)"
+		}
+		return "halab ended it on the node (" + count + " processes)"
+	case errors.As(err, &ee) && ee.ExitStatus() == 1:
+		var left []string
+		for _, l := range strings.Split(out, "\n") {
+			if p, ok := strings.CutPrefix(l, "left "); ok {
+				left = append(left, p)
+			}
+		}
+		return "halab could not end all of it on the node; still there after KILL: " + strings.Join(left, "; ")
+	}
+	msg := strings.TrimSpace(string(stderr.Bytes()))
+	if msg == "" {
+		msg = n.why(err).Error()
+	}
+	return "it may still run on the node: halab could not end it (" + msg + ")"
+}
+
+// lockedBuffer is a bytes.Buffer that a session's output goroutines may
+// write while the caller, having given up on the command, reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.b.Bytes()...)
 }
 
 // why replaces a broken connection's bare error by the reason halab

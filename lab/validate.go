@@ -151,9 +151,26 @@ func (c *Config) validate() []string {
 	if s.Port < 1 || s.Port > 65535 {
 		bad("service.port", "%d: not a TCP port (1-65535)", s.Port)
 	}
-	for _, f := range []struct{ field, v string }{{"service.java_home", s.JavaHome}, {"service.product_home", s.ProductHome}} {
+	homes := []struct{ field, v string }{{"service.java_home", s.JavaHome}, {"service.product_home", s.ProductHome}}
+	homesOK := true
+	for _, f := range homes {
 		if !remotePathRe.MatchString(f.v) || path.Clean(f.v) != f.v || f.v == "/" {
 			bad(f.field, "%q: must be an absolute path below / made of letters, digits and ._/+- (it is written into the init script)", f.v)
+			homesOK = false
+		} else if why := nodeHomeProblem(f.v); why != "" {
+			bad(f.field, "%q: %s; halab replaces java_home with a symlink and gives product_home to the service user: use a directory of its own under %s (e.g. /opt/jdk, /opt/stratos)", f.v, why, nodeHomeRootList)
+			homesOK = false
+		}
+	}
+	if homesOK {
+		j, pr := s.JavaHome, s.ProductHome
+		switch {
+		case j == pr:
+			bad("service.product_home", "%q: same as service.java_home: give the product a directory of its own (e.g. /opt/stratos)", pr)
+		case strings.HasPrefix(pr, j+"/"):
+			bad("service.product_home", "%q: inside service.java_home %q, which a new JDK replaces: give the product a directory of its own (e.g. /opt/stratos)", pr, j)
+		case strings.HasPrefix(j, pr+"/"):
+			bad("service.java_home", "%q: inside service.product_home %q: give the JDK a directory of its own (e.g. /opt/jdk)", j, pr)
 		}
 	}
 	if s.JDKArchive == "" {
@@ -164,6 +181,83 @@ func (c *Config) validate() []string {
 
 	p = append(p, c.validateFencing()...)
 	return p
+}
+
+// nodeHomeRoots are the directories java_home and product_home may live
+// under, below their own top directory: the node's software (dpkg's
+// /usr, /bin, /lib, /etc, /var and the rest) lives elsewhere.
+var nodeHomeRoots = []string{"/opt", "/srv", "/usr/local", "/home"}
+
+const nodeHomeRootList = "/opt, /srv, /usr/local or /home/<user>"
+
+// nodeHomeReserved are the directories right below a root that belong to
+// the system or to halab, and what they are: /usr/local's FHS directories
+// (on PATH, read by ldconfig and update-ca-certificates) and the store of
+// halab's unpacked archives.
+var nodeHomeReserved = map[string]string{
+	"/opt/.halab":        "halab's store of unpacked archives",
+	"/usr/local/bin":     "a system directory",
+	"/usr/local/etc":     "a system directory",
+	"/usr/local/games":   "a system directory",
+	"/usr/local/include": "a system directory",
+	"/usr/local/lib":     "a system directory",
+	"/usr/local/lib64":   "a system directory",
+	"/usr/local/libexec": "a system directory",
+	"/usr/local/man":     "a system directory",
+	"/usr/local/sbin":    "a system directory",
+	"/usr/local/share":   "a system directory",
+	"/usr/local/src":     "a system directory",
+}
+
+// fhsTop are the system's top directories (Debian 12's and precise's).
+var fhsTop = map[string]bool{
+	"bin": true, "boot": true, "dev": true, "etc": true, "lib": true, "lib32": true,
+	"lib64": true, "libx32": true, "media": true, "mnt": true, "proc": true, "root": true,
+	"run": true, "sbin": true, "sys": true, "tmp": true, "usr": true, "var": true,
+}
+
+// nodeHomeProblem says why p (a clean absolute path) cannot be a java_home
+// or product_home on the nodes, or "" when it can: it must lie below one
+// of nodeHomeRoots, neither be nor lie inside one of the system's or
+// halab's directories there, and under /home be inside a user's home but
+// not the home itself nor one of its dot directories (~/.ssh).
+func nodeHomeProblem(p string) string {
+	for _, root := range nodeHomeRoots {
+		if p == root || strings.HasPrefix(root, p+"/") {
+			return "a system directory"
+		}
+		rest, ok := strings.CutPrefix(p, root+"/")
+		if !ok {
+			continue
+		}
+		parts := strings.Split(rest, "/")
+		top := root + "/" + parts[0]
+		if what, ok := nodeHomeReserved[top]; ok {
+			if len(parts) == 1 {
+				return what
+			}
+			return "inside " + top + ", " + what
+		}
+		if root == "/home" {
+			switch {
+			case len(parts) == 1:
+				return "a user's home directory"
+			case strings.HasPrefix(parts[1], ".") && len(parts) == 2:
+				return "a user's own configuration directory"
+			case strings.HasPrefix(parts[1], "."):
+				return "inside " + top + "/" + parts[1] + ", a user's own configuration directory"
+			}
+		}
+		return ""
+	}
+	top, _, _ := strings.Cut(p[1:], "/")
+	switch {
+	case !fhsTop[top]:
+		return "not under " + nodeHomeRootList
+	case top == p[1:]:
+		return "a system directory"
+	}
+	return "inside /" + top + ", a system directory"
 }
 
 // ParseNetmask accepts a dotted netmask ("255.255.255.0") or a prefix

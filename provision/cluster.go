@@ -165,7 +165,7 @@ func (p *Provisioner) waitVIP(ctx context.Context) (bool, string, error) {
 	if timeout == 0 {
 		timeout = p.Stack.MembershipTimeout(c.Timings) + time.Duration(c.Service.StartTimeout)*time.Second
 	}
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := DirectClient(2 * time.Second)
 	var owner string
 	err := poll(ctx, p.Opts.Out, "VIP", timeout, 500*time.Millisecond, func(ctx context.Context) (bool, string, error) {
 		body, err := HTTPGet(ctx, client, url)
@@ -186,6 +186,15 @@ func (p *Provisioner) waitVIP(ctx context.Context) (bool, string, error) {
 		return true, "", nil
 	})
 	return false, "served by " + owner, err
+}
+
+// DirectClient is an HTTP client for the VIP: it never goes through a
+// proxy from the environment (HTTP_PROXY), since the VIP is on the lab's
+// own network and a proxy would answer for it, and it opens a connection
+// per request, so a kept-alive one to the old owner cannot hide a move.
+// The scenarios' prober dials the same way.
+func DirectClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 }
 
 // HTTPGet fetches url and returns its trimmed body; non-200 is an error.

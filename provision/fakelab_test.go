@@ -290,8 +290,34 @@ func (fl *fakeLab) newNode(name, osRelease string, scripts map[string]string) *m
 			return fail(1, link+" exists and is not a symlink made by halab: move it away")
 		}
 		fsys.Symlink(top, link)
+		fsys.WriteFile(dir+"/.halab-link", []byte(link+"\n"), 0o644, 0, 0)
 		fsys.WriteFile(dir+"/.halab-sha256", []byte(sum+"\n"), 0o644, 0, 0)
 		return ok("")
+	})
+
+	// prune-archives.sh: $1 the version just unpacked; removes the other
+	// NAME-<12 hex> directories beside it whose recorded link no longer
+	// points into them (no program runs on a fake node).
+	versionRe := regexp.MustCompile(`-[0-9a-f]{12}$`)
+	n.OnScript("prune-archives", func(c labtest.Call) (lab.Result, error) {
+		keep := c.Args[0]
+		prefix := strings.TrimSuffix(keep, versionRe.FindString(keep)) + "-"
+		var out strings.Builder
+		for _, old := range fsys.Paths() {
+			if old == keep || !strings.HasPrefix(old, prefix) || !versionRe.MatchString(old) || strings.Contains(old[len(prefix):], "/") {
+				continue
+			}
+			if e, _ := fsys.Lstat(old); !e.Mode.IsDir() {
+				continue
+			}
+			link, _ := fsys.ReadFile(old + "/.halab-link")
+			if target, isLink := fsys.Readlink(strings.TrimSpace(string(link))); isLink && (target == old || strings.HasPrefix(target, old+"/")) {
+				continue
+			}
+			fsys.Remove(old)
+			out.WriteString("removed:" + old + "\n")
+		}
+		return ok(out.String())
 	})
 
 	n.OnCommand(fl.lab.Cfg.Service.JavaHome+"/bin/java", func(c labtest.Call) (lab.Result, error) {

@@ -37,6 +37,7 @@ func cachedSHA(local string) (string, error) {
 
 var (
 	unpackScript      = Script("unpack")
+	pruneScript       = Script("prune-archives")
 	installedScript   = Script("installed")
 	serviceDirsScript = Script("service-dirs")
 	compileScript     = Script("compile-stand-in")
@@ -80,7 +81,16 @@ func (p *Provisioner) installArchive(ctx context.Context, n lab.Runner, local, n
 	if _, err := lab.Check(n.SudoScript(ctx, unpackScript, remote, sum, string(kind), dir, link)); err != nil {
 		return false, "", err
 	}
-	return true, "pushed and unpacked " + path.Base(local), nil
+	detail := "pushed and unpacked " + path.Base(local)
+	// The versions this one replaces would pile up with every new archive.
+	res, err := lab.Check(n.SudoScript(ctx, pruneScript, dir))
+	if err != nil {
+		return false, "", fmt.Errorf("removing the older versions of %s under %s: %w", name, archiveDir, err)
+	}
+	if removed := strings.Count(string(res.Stdout), "removed:"); removed > 0 {
+		detail += fmt.Sprintf(", removed %d older version(s)", removed)
+	}
+	return true, detail, nil
 }
 
 func (p *Provisioner) jdk(ctx context.Context, n lab.Runner) (bool, string, error) {

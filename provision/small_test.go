@@ -37,7 +37,7 @@ func TestParseStat(t *testing.T) {
 		t.Errorf("parsed %+v", st)
 	}
 	for _, bad := range []string{
-		"644 " + strings.Repeat("a", 64) + "\n",     // no owner and group
+		"644 " + strings.Repeat("a", 64) + "\n",      // no owner and group
 		"644:root " + strings.Repeat("a", 64) + "\n", // no group
 		"9z9:root:root " + strings.Repeat("a", 64) + "\n",
 		"just-one-field\n",

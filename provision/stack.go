@@ -82,6 +82,9 @@ type Stack struct {
 	// Detection is how long the messaging layer takes to declare a silent
 	// peer dead, from the lab's timings.
 	Detection func(lab.Timings) time.Duration
+	// TimingsAbout says which of the lab's timings the stack uses, for
+	// reports.
+	TimingsAbout func(lab.Timings) string
 	// MembershipTimeout bounds the wait for every node to join.
 	MembershipTimeout func(lab.Timings) time.Duration
 	// Membership looks once at every node's view of the cluster: done, or

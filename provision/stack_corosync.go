@@ -44,6 +44,9 @@ var corosyncStack = &Stack{
 	Detection: func(t lab.Timings) time.Duration {
 		return time.Duration(t.TokenMS+t.ConsensusMS) * time.Millisecond
 	},
+	TimingsAbout: func(t lab.Timings) string {
+		return fmt.Sprintf("token %d ms, consensus %d ms", t.TokenMS, t.ConsensusMS)
+	},
 	MembershipTimeout: func(lab.Timings) time.Duration { return 2 * time.Minute },
 	Membership:        pacemakerMembership,
 	CheckTimings: func(t lab.Timings) []string {

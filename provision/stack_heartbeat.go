@@ -33,6 +33,7 @@ var heartbeatStack = &Stack{
 		return containsStr(f.Enabled, "heartbeat") && f.CRM == "yes"
 	},
 	Detection:         heartbeatDetection,
+	TimingsAbout:      heartbeatTimingsAbout,
 	MembershipTimeout: heartbeatMembershipTimeout,
 	Membership:        pacemakerMembership,
 	CheckTimings:      checkHeartbeatTimings,
@@ -78,6 +79,10 @@ func heartbeatFiles(p templates.Params, s *Secrets, crm bool) ([]File, error) {
 
 // heartbeatDetection: a peer silent for deadtime is declared dead.
 func heartbeatDetection(t lab.Timings) time.Duration { return time.Duration(t.Deadtime) * time.Second }
+
+func heartbeatTimingsAbout(t lab.Timings) string {
+	return fmt.Sprintf("keepalive %d s, deadtime %d s", t.Keepalive, t.Deadtime)
+}
 
 // heartbeatMembershipTimeout: heartbeat waits initdead for its peers at
 // start.

@@ -29,6 +29,7 @@ var heartbeatV1Stack = &Stack{
 		return containsStr(f.Enabled, "heartbeat") && f.CRM != "yes"
 	},
 	Detection:         heartbeatDetection,
+	TimingsAbout:      heartbeatTimingsAbout,
 	MembershipTimeout: heartbeatMembershipTimeout,
 	Membership:        heartbeatMembership,
 	CheckTimings:      checkHeartbeatTimings,

@@ -89,7 +89,7 @@ func TestStackRegistry(t *testing.T) {
 			if got, ok := StackByName(s.Name); !ok || got != s {
 				t.Fatalf("StackByName(%q) = %v, %v", s.Name, got, ok)
 			}
-			if s.About == "" || len(s.Packages) == 0 || len(s.Daemons) == 0 || s.Messaging == "" || len(s.Stop) == 0 || s.Status == "" {
+			if s.About == "" || s.TimingsAbout == nil || len(s.Packages) == 0 || len(s.Daemons) == 0 || s.Messaging == "" || len(s.Stop) == 0 || s.Status == "" {
 				t.Errorf("incomplete stack: %+v", s)
 			}
 			if !slices.Contains(s.Packages, s.Messaging) {

@@ -34,6 +34,7 @@ func (e *env) checkStable(ctx context.Context, g Gomega) string {
 	o, err := e.owner(ctx)
 	g.Expect(err).NotTo(HaveOccurred(), "GET %s", e.vipURL())
 	a := e.c.Audit(ctx)
+	timeline.audited(a)
 	g.Expect(a.Problems()).To(BeEmpty(), a.String())
 	g.Expect(a.VIPHolders()).To(Equal([]string{o}), "the node that answers holds the VIP")
 	return o
@@ -87,6 +88,7 @@ func (e *env) inject(ctx context.Context, kind, node string) {
 		e.converged(ctx)
 	}, NodeTimeout(8*time.Minute))
 	By(kind + " " + node)
+	timeline.injecting(kind, node)
 	ExpectWithOffset(1, e.c.Inject(ctx, kind, node)).To(Succeed())
 }
 
@@ -99,10 +101,11 @@ func (e *env) servedBy(ctx context.Context, node string, within time.Duration) {
 // report stops the probe, adds the scenario's entry and prints it.
 func (e *env) report(scenario string, bound time.Duration, result, note string) (prober.Report, prober.Entry) {
 	time.Sleep(2 * time.Second) // see the new owner serve for a while
-	rep := prober.Analyze(e.run.Stop(), time.Second)
+	samples := e.run.Stop()
+	rep := prober.Analyze(samples, time.Second)
 	entry := prober.NewEntry(scenario, e.stack, bound, rep)
 	entry.Result, entry.Note = result, note
-	AddReportEntry(prober.EntryName, entry)
+	AddReportEntry(prober.EntryName, timeline.reported(entry, samples))
 	fmt.Fprintf(GinkgoWriter, "prober: %s\n%s\n", rep, entry)
 	return rep, entry
 }
@@ -133,6 +136,7 @@ func (e *env) move(ctx context.Context, kind, scenario string, slack time.Durati
 	ExpectWithOffset(1, rep.Owners).To(Equal([]string{owner, survivor}), rep.String())
 	ExpectWithOffset(1, rep.LongestOutage).To(BeNumerically("<=", bound), "outage beyond the bound: "+rep.String())
 	a := e.c.Audit(ctx)
+	timeline.audited(a)
 	ExpectWithOffset(1, a.VIPHolders()).To(Equal([]string{survivor}), a.String())
 	ExpectWithOffset(1, a.ServiceOn()).To(Equal([]string{survivor}), a.String())
 	return owner, survivor, rep
@@ -154,13 +158,14 @@ var _ = Describe("failover", Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		_, err = peer.Run(ctx, nil, "test", "-x", E.lab.Cfg.Service.JavaHome+"/bin/java")
 		Expect(err).NotTo(HaveOccurred(), "the standby node has the JDK")
-		AddReportEntry(prober.EntryName, prober.Entry{Scenario: "baseline", Stack: E.stack, Result: prober.Passed, Owners: rep.Owners})
+		AddReportEntry(prober.EntryName, prober.Entry{Scenario: "baseline", Stack: E.stack, Result: prober.Passed, Owners: rep.Owners, Timeline: prober.NewTimeline(samples)})
 	}, SpecTimeout(4*time.Minute))
 
 	It("hard power-off of the owner: the VIP moves within the bound, the node rejoins", Label("node", "power-off"), func(ctx SpecContext) {
 		owner, survivor, _ := E.move(ctx, harness.PowerOff, "power-off", 30*time.Second)
 
 		By("powering " + owner + " back on: it rejoins")
+		timeline.healing()
 		Expect(E.c.Inject(ctx, harness.PowerOn, owner)).To(Succeed())
 		final := E.converged(ctx)
 		want, why := E.afterRejoin(owner, survivor)
@@ -229,6 +234,7 @@ var _ = Describe("failover", Serial, func() {
 		By("waiting for " + survivor + " to take the resources")
 		Eventually(func(g Gomega) {
 			a := E.c.Audit(ctx)
+			timeline.audited(a)
 			g.Expect(a.ServiceOn()).To(ContainElement(survivor), a.String())
 			g.Expect(a.VIPHolders()).To(ContainElement(survivor), a.String())
 		}).WithContext(ctx).WithTimeout(bound + 30*time.Second).Should(Succeed())
@@ -252,6 +258,7 @@ var _ = Describe("failover", Serial, func() {
 		By("waiting for both sides to claim the VIP")
 		Eventually(func(g Gomega) {
 			a := E.c.Audit(ctx)
+			timeline.audited(a)
 			g.Expect(a.VIPHolders()).To(ConsistOf(owner, survivor), a.String())
 		}).WithContext(ctx).WithTimeout(bound + 30*time.Second).Should(Succeed())
 		rules, err := E.c.PartitionRules(ctx, owner)
@@ -261,6 +268,7 @@ var _ = Describe("failover", Serial, func() {
 
 		By("healing the partition: the cluster must converge to one owner")
 		start := time.Now()
+		timeline.healing()
 		Expect(E.c.Inject(ctx, harness.Heal, owner)).To(Succeed())
 		final := E.converged(ctx)
 		fmt.Fprintf(GinkgoWriter, "converged on %s %s after the partition healed\n", final, time.Since(start).Round(time.Second))
@@ -276,15 +284,21 @@ var _ = Describe("failover", Serial, func() {
 		for i := 1; i <= n; i++ {
 			owner, _, rep := E.move(ctx, harness.PowerOff, fmt.Sprintf("repeat %d/%d", i, n), 30*time.Second)
 			outages = append(outages, rep.LongestOutage)
+			timeline.healing()
 			Expect(E.c.Inject(ctx, harness.PowerOn, owner)).To(Succeed())
 			E.converged(ctx)
 			a := E.c.Audit(ctx)
 			Expect(a.VIPHolders()).To(HaveLen(1), "leaked VIP after round %d: %s", i, a)
 		}
 		fmt.Fprintf(GinkgoWriter, "outages: %v\n", outages)
-		// Not growing: the last is within the first plus the prober's and
-		// the machine's noise (2 s), never beyond the bound.
-		Expect(outages[len(outages)-1]).To(BeNumerically("<=", outages[0]+2*time.Second), "outages %v", outages)
+		// Not growing: the last is within the first plus the noise of a
+		// loaded machine, never beyond the bound (move asserts that). The
+		// noise scales with the outage: token loss, consensus, the DC's
+		// election and the service's start each stretch when the CPUs are
+		// starved, so it is half the first outage, and at least 2 s for
+		// the prober's granularity.
+		noise := max(2*time.Second, outages[0]/2)
+		Expect(outages[len(outages)-1]).To(BeNumerically("<=", outages[0]+noise), "outages %v grow by more than %s", outages, noise)
 	}, SpecTimeout(30*time.Minute))
 
 	It("LSB conformance of the init script installed on the nodes", Label("lsb"), func(ctx SpecContext) {

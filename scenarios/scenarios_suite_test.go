@@ -22,6 +22,7 @@ import (
 	"halab/provision"
 	"halab/scenarios/harness"
 	"halab/scenarios/prober"
+	"halab/scenarios/report"
 )
 
 var (
@@ -110,6 +111,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	// before, and again after, the suite.
 	E.healAll(ctx, "left by an earlier run")
 	E.converged(ctx)
+	AddReportEntry(report.LabEntryName, E.labInfo(ctx))
 	DeferCleanup(func(ctx SpecContext) {
 		E.healAll(ctx, "after the suite")
 		c.Close()
@@ -212,6 +214,7 @@ func (e *env) bound() time.Duration {
 }
 
 func (e *env) healAll(ctx context.Context, when string) {
+	timeline.healing()
 	did, err := e.c.HealAll(ctx)
 	for n, d := range did {
 		fmt.Fprintf(GinkgoWriter, "healed %s on %s: %s\n", when, n, strings.Join(d, "; "))

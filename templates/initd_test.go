@@ -235,12 +235,14 @@ func TestInitScriptStartWaitsForExec(t *testing.T) {
 			Port: port, StartTimeout: 30, StopTimeout: 10,
 		}, nil)
 		launcher := filepath.Join(dir, "bin", "stratos.sh")
+		// begin before the hold is armed: the exec is let go hold after
+		// arming, so a start that waited for it took at least hold.
+		begin := time.Now()
 		holdExec(t, dir, execHold)
 		// Output to a file: with a pipe, the run would last until the
 		// child, blocked before its redirections, let go of it.
 		outFile := filepath.Join(t.TempDir(), "out")
 		cmd := exec.Command("sh", "-c", `exec "$0" start >"$1" 2>&1`, launcher, outFile)
-		begin := time.Now()
 		err := cmd.Run()
 		out, _ := os.ReadFile(outFile)
 		if err != nil {
@@ -303,8 +305,8 @@ func slowExecScenario(t *testing.T, javaHome, user, productHome string, launcher
 	}, sh)
 	pidFile := filepath.Join(productHome, "wso2carbon.pid")
 
+	begin := time.Now() // before the hold is armed, as above
 	holdExec(t, productHome, execHold)
-	begin := time.Now()
 	out := expect(t, script, "start", 0)
 	pid := readPid(t, pidFile)
 	if comm := procComm(pid); comm != "java" {

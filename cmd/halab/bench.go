@@ -54,25 +54,10 @@ against one you are using. Figures:
   up-scratch      halab up from nothing: removes this lab's node image and
                   its base (HALAB_BASE_REPO), so only for a non-default image`,
 		Args: cobra.NoArgs,
+		// Bad flags are refused before the lab is opened: nothing is
+		// brought down or measured for them.
+		PreRunE: func(*cobra.Command, []string) error { return o.check() },
 		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
-			for _, f := range o.figures {
-				if !slices.Contains(benchFigures, f) {
-					return &usageError{fmt.Sprintf("--figures %q: use some of %s", f, strings.Join(benchFigures, ","))}
-				}
-			}
-			for _, s := range o.stacks {
-				if _, ok := provision.StackByName(s); !ok {
-					return &usageError{fmt.Sprintf("--stacks %q: use some of %s", s, strings.Join(provision.StackNames(), ","))}
-				}
-			}
-			for _, p := range o.profiles {
-				if !slices.Contains(lab.TimingProfiles, p) {
-					return &usageError{fmt.Sprintf("--profiles %q: use some of %s", p, strings.Join(lab.TimingProfiles, ","))}
-				}
-			}
-			if o.reps < 1 || o.scratchReps < 0 || o.suiteReps < 0 {
-				return &usageError{"--reps must be at least 1, --scratch-reps and --suite-reps at least 0"}
-			}
 			b, err := newBench(l, a.configPath, o)
 			if err != nil {
 				return err
@@ -90,6 +75,35 @@ against one you are using. Figures:
 	c.Flags().StringVar(&o.failLabel, "failover-label", "power-off", "Ginkgo label of the power-off spec")
 	c.Flags().BoolVar(&o.keep, "keep", false, "leave the lab up at the end (default: halab down)")
 	return c
+}
+
+// check refuses flags that name nothing to measure or nothing known.
+func (o *benchOpts) check() error {
+	if len(o.figures) == 0 {
+		return &usageError{fmt.Sprintf("--figures names no figure: use some of %s", strings.Join(benchFigures, ","))}
+	}
+	for _, f := range o.figures {
+		if !slices.Contains(benchFigures, f) {
+			return &usageError{fmt.Sprintf("--figures %q: use some of %s", f, strings.Join(benchFigures, ","))}
+		}
+	}
+	for _, s := range o.stacks {
+		if _, ok := provision.StackByName(s); !ok {
+			return &usageError{fmt.Sprintf("--stacks %q: use some of %s", s, strings.Join(provision.StackNames(), ","))}
+		}
+	}
+	if len(o.profiles) == 0 {
+		return &usageError{fmt.Sprintf("--profiles names no timing profile: use some of %s", strings.Join(lab.TimingProfiles, ","))}
+	}
+	for _, p := range o.profiles {
+		if !slices.Contains(lab.TimingProfiles, p) {
+			return &usageError{fmt.Sprintf("--profiles %q: use some of %s", p, strings.Join(lab.TimingProfiles, ","))}
+		}
+	}
+	if o.reps < 1 || o.scratchReps < 0 || o.suiteReps < 0 {
+		return &usageError{"--reps must be at least 1, --scratch-reps and --suite-reps at least 0"}
+	}
+	return nil
 }
 
 // bench holds one run: the lab it drives, where results go, what it got.
@@ -252,13 +266,16 @@ func (b *bench) runLogged(ctx context.Context, logName string, env []string, arg
 		return 0, err
 	}
 	defer f.Close()
-	cmd := exec.CommandContext(ctx, argv0, args...)
+	cmd := exec.Command(argv0, args...)
 	cmd.Dir = b.l.Root
 	cmd.Env = append(cmd.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	fmt.Fprintf(f, "$ %s %s\n", argv0, strings.Join(args, " "))
 	start := time.Now()
-	err = cmd.Run()
+	// The child is halab, the scenario suite or scp: an interrupt reaches
+	// it as Ctrl-C would, once, and it stops in its own time (halab stops
+	// its vagrant cleanly, the suite heals); a second one is forwarded.
+	err = lab.RunGroup(ctx, cmd, true)
 	took := time.Since(start)
 	if err != nil {
 		return took, fmt.Errorf("%s %s: %w (log: %s)", filepath.Base(argv0), strings.Join(args, " "), err, relTo(b.l.Root, logPath))
@@ -286,6 +303,7 @@ func (b *bench) labFigure(ctx context.Context) error {
 		c := newSeries("provision-cold-"+profile, fmt.Sprintf("halab provision, cold (fresh nodes), %s timings", profile), "s")
 		s := newSeries("up+provision-"+profile, fmt.Sprintf("halab up + provision to a serving VIP, %s timings", profile), "s")
 		s.setTarget("< 60 s", 60)
+		c.Baseline, s.Baseline = againstArticle(c.ID, profile), againstArticle(s.ID, profile)
 		cold, sum = append(cold, c), append(sum, s)
 	}
 	// Profiles alternate within a repetition, so that both see the same
@@ -458,7 +476,10 @@ func (b *bench) write() error {
 	if err := os.WriteFile(filepath.Join(b.out, "bench.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(b.out, "bench.md"), []byte(b.report.markdown()), 0o644)
+	if err := os.WriteFile(filepath.Join(b.out, "bench.md"), []byte(b.report.markdown()), 0o644); err != nil {
+		return err
+	}
+	return writeBenchHTML(filepath.Join(b.out, "bench.html"), &b.report, "")
 }
 
 // pushNode is the node the upload figure writes to.
@@ -516,6 +537,7 @@ func (b *bench) pushFigure(ctx context.Context) error {
 	}
 	sftpS := newSeries("jdk-sftp", fmt.Sprintf("JDK push, halab SFTP (%.0f MB, connection included)", mb), "MB/s")
 	scpS := newSeries("jdk-scp", "JDK push, OpenSSH scp (same file, node, endpoint)", "MB/s")
+	sftpS.Baseline = scpS.ID
 	ratio := newSeries("jdk-ratio", "JDK push throughput, halab SFTP / scp (per pair)", "×")
 	ratio.setTargetMin("≥ 0.9", 0.9)
 	// One of each first, not counted: page cache, sshd and sudo warm.

@@ -25,6 +25,10 @@ type series struct {
 	Target string `json:"target,omitempty"`
 	Met    *bool  `json:"met,omitempty"`
 	Note   string `json:"note,omitempty"`
+	// Limit is the number Target compares with (for bench.html's chart);
+	// Baseline the ID of the figure this one is measured against.
+	Limit    float64 `json:"limit,omitempty"`
+	Baseline string  `json:"baseline,omitempty"`
 
 	targetMax, targetMin float64
 	allReps              bool
@@ -35,15 +39,15 @@ func newSeries(id, name, unit string) *series {
 }
 
 // setTarget: the median must be below v.
-func (s *series) setTarget(text string, v float64) { s.Target, s.targetMax = text, v }
+func (s *series) setTarget(text string, v float64) { s.Target, s.targetMax, s.Limit = text, v, v }
 
 // setTargetAll: every repetition must be below v.
 func (s *series) setTargetAll(text string, v float64) {
-	s.Target, s.targetMax, s.allReps = text, v, true
+	s.Target, s.targetMax, s.allReps, s.Limit = text, v, true, v
 }
 
 // setTargetMin: the median must be at least v.
-func (s *series) setTargetMin(text string, v float64) { s.Target, s.targetMin = text, v }
+func (s *series) setTargetMin(text string, v float64) { s.Target, s.targetMin, s.Limit = text, v, v }
 
 func (s *series) add(v float64) {
 	s.Samples = append(s.Samples, v)
@@ -84,6 +88,15 @@ type benchReport struct {
 
 func (r *benchReport) add(s ...*series) { r.Figures = append(r.Figures, s...) }
 
+// againstArticle: a figure of another timing profile is measured against
+// the same figure with the article's timings (id ends in -PROFILE).
+func againstArticle(id, profile string) string {
+	if profile == "article" {
+		return ""
+	}
+	return strings.TrimSuffix(id, profile) + "article"
+}
+
 type machine struct {
 	CPUs   int    `json:"nproc"`
 	CPU    string `json:"cpu"`
@@ -117,7 +130,7 @@ func num(v float64) string {
 	}
 }
 
-// markdown is the table for build/bench/bench.md and the README.
+// markdown is the table for build/bench/bench.md and docs/benchmarks.md.
 func (r *benchReport) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Machine: %d CPUs (%s), kernel %s. Command: `%s`. Started %s", r.Machine.CPUs, r.Machine.CPU, r.Machine.Kernel, r.Command, r.Started)

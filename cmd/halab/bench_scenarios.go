@@ -97,6 +97,7 @@ func (b *bench) failoverFigure(ctx context.Context) error {
 			out := newSeries("failover-"+stack+"-"+profile, fmt.Sprintf("power-off outage, %s, %s timings", stack, profile), "s")
 			ratio := newSeries("failover-ratio-"+stack+"-"+profile, fmt.Sprintf("power-off outage / bound, %s, %s timings", stack, profile), "×")
 			ratio.setTargetAll("≤ 1 every rep", 1.000001)
+			out.Baseline = againstArticle(out.ID, profile)
 			if fastDetection(stack, profile) {
 				out.setTargetAll("< 5 s every rep", 5)
 			}

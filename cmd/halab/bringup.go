@@ -177,7 +177,7 @@ func (a *app) statusCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "status",
-		Short: "Show the nodes, their SSH endpoints, private IPs and reachability",
+		Short: "Show the nodes (SSH endpoints, private IPs, reachability), the cluster as each node sees it, split brain, and faults left with their heals",
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
@@ -204,13 +204,17 @@ func (a *app) statusCmd() *cobra.Command {
 				}
 				rows = append(rows, r)
 			}
+			in := a.inspect(ctx, l, true)
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows, "fence_endpoint": fence.Status(ctx, l)})
+				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows,
+					"cluster": in.Cluster, "faults_left": in.FaultsLeft, "heal_all": in.HealAll, "fence_endpoint": fence.Status(ctx, l)})
 			}
 			printTable(cmd.OutOrStdout(), rows, true)
 			printFenceStatus(ctx, cmd.OutOrStdout(), l)
+			printCluster(cmd.OutOrStdout(), in.Cluster)
+			printFaultsLeft(cmd.OutOrStdout(), in)
 			for _, r := range rows {
 				if r.Error != "" {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", r.Node, r.Error)

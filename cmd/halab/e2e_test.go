@@ -10,7 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -248,6 +251,7 @@ func TestE2ELab(t *testing.T) {
 				t.Run("scenarios", func(t *testing.T) { runScenarios(t, bin, stack) })
 				t.Run("a scenario broken on purpose fails with artifacts", func(t *testing.T) { brokenScenario(t, bin) })
 				t.Run("SIGINT in the partition scenario leaves nothing behind", func(t *testing.T) { interruptedScenario(t, bin) })
+				t.Run("kill -9 in the partition scenario: status names the partition and its heal", func(t *testing.T) { killedScenario(t, bin) })
 			}
 		})
 	}
@@ -333,7 +337,7 @@ func TestE2ELab(t *testing.T) {
 // stack supports passed, the others are skipped or reported as known
 // limitations, never as passes.
 func runScenarios(t *testing.T, bin, stack string) {
-	r := runHalab(t, bin, "test", "--junit-report", "scenarios-"+stack+".xml")
+	r := runHalab(t, bin, "test", "--junit-report", "scenarios-"+stack+".xml", "--json-report", "scenarios-"+stack+".json")
 	if r.code != 0 {
 		t.Fatalf("scenarios on %s: exit %d", stack, r.code)
 	}
@@ -359,6 +363,7 @@ func runScenarios(t *testing.T, bin, stack string) {
 	if _, err := os.Stat(filepath.Join(repoRoot, "build", "scenarios-"+stack+".xml")); err != nil {
 		t.Errorf("junit report: %v", err)
 	}
+	checkReportPage(t, bin, stack)
 }
 
 // faultCLI: halab fault injects with the scenarios' code and heals.
@@ -578,4 +583,155 @@ func benchBeside(t *testing.T, bin string) {
 	if got := vipGet(t); got != owner {
 		t.Errorf("the VIP moved from %s to %s", owner, got)
 	}
+}
+
+// killedScenario kills `halab test` with SIGKILL in the middle of the
+// partition scenario, Ginkgo and the suite under it too, as a CI timeout
+// or `kill -9` of the whole run would: no heal runs. `halab status` must
+// then name the partition with the command that heals it and call out the
+// split brain, `halab provision` must refuse with that command, and
+// `halab fault heal` must clear it.
+func killedScenario(t *testing.T, bin string) {
+	cmd := exec.Command(bin, "test", "--labels", "network", "--junit-report", "killed.xml")
+	cmd.Dir = repoRoot
+	var out syncBuffer
+	cmd.Stdout = io.MultiWriter(&out, testWriter{t}, &transcript)
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for !strings.Contains(out.String(), "waiting for both sides to claim the VIP") {
+		if time.Now().After(deadline) {
+			killTree(cmd.Process.Pid)
+			t.Fatal("the partition scenario did not start")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // the partition is in place
+	killed := killTree(cmd.Process.Pid)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("a process of the run outlived kill -9 and holds its output (killed %v)", killed)
+	}
+	if len(killed) < 3 {
+		t.Errorf("killed %v: want halab, ginkgo and the suite", killed)
+	}
+	t.Cleanup(func() { runHalab(t, bin, "fault", "heal") })
+
+	// The partitioned owner is the node whose rules the kill left.
+	owner := ""
+	for _, n := range []string{"node1", "node2"} {
+		if rules := mustHalab(t, bin, "ssh", n, "--", "sudo", "iptables", "-S"); strings.Contains(rules, harness.PartitionChain) {
+			owner = n
+		}
+	}
+	if owner == "" {
+		t.Fatal("no partition rules left after kill -9: nothing for status to find")
+	}
+	heal := `halab (-c \S+ )?fault heal ` + owner
+	row := regexp.MustCompile(`(?m)^` + owner + `\s+partition\s+the ` + harness.PartitionChain + ` chain drops .*\s` + heal + `$`)
+	// Split brain follows once each side declares the other dead.
+	var st string
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		st = mustHalab(t, bin, "status")
+		if strings.Contains(st, "SPLIT BRAIN") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Second)
+	}
+	if !row.MatchString(st) {
+		t.Errorf("status does not name the partition of %s and `halab fault heal %s`:\n%s", owner, owner, st)
+	}
+	if !regexp.MustCompile(`(?m)^SPLIT BRAIN: the VIP is on node1 and node2`).MatchString(st) {
+		t.Errorf("status does not call out the split brain:\n%s", st)
+	}
+	var js struct {
+		Cluster struct {
+			SplitBrain []string `json:"split_brain"`
+		} `json:"cluster"`
+		FaultsLeft []struct{ Node, Fault, Heal string } `json:"faults_left"`
+	}
+	if err := json.Unmarshal([]byte(mustHalab(t, bin, "status", "--json")), &js); err != nil {
+		t.Fatal(err)
+	}
+	named := slices.ContainsFunc(js.FaultsLeft, func(f struct{ Node, Fault, Heal string }) bool {
+		return f.Node == owner && f.Fault == "partition" && regexp.MustCompile(`^`+heal+`$`).MatchString(f.Heal)
+	})
+	if !named || len(js.Cluster.SplitBrain) == 0 {
+		t.Errorf("status --json does not name the partition of %s and split brain: %+v", owner, js)
+	}
+	// Provisioning through the partition would time out: it refuses.
+	if r := runHalab(t, bin, "provision"); r.code != 1 || !strings.Contains(r.out, "faults left on the lab would make provisioning fail") ||
+		!regexp.MustCompile("`"+heal+"`").MatchString(r.out) {
+		t.Errorf("provision with the partition left: exit %d, want 1 naming the heal:\n%s", r.code, r.out)
+	}
+	if out := mustHalab(t, bin, "fault", "heal"); !strings.Contains(out, owner+": removed the partition rules") {
+		t.Errorf("heal did not remove the partition")
+	}
+	waitHealthy(t, bin)
+	if st := mustHalab(t, bin, "status"); !strings.Contains(st, "FAULTS LEFT: none") || strings.Contains(st, "SPLIT BRAIN") {
+		t.Errorf("status after the heal:\n%s", st)
+	}
+}
+
+// killTree stops the process pid and every process under it, then kills
+// them all with SIGKILL (stopped first, so that none forks past the
+// sweep), and returns their pids.
+func killTree(pid int) []int {
+	var tree []int
+	for {
+		added := false
+		for _, p := range append([]int{pid}, descendants(pid)...) {
+			if !slices.Contains(tree, p) {
+				syscall.Kill(p, syscall.SIGSTOP)
+				tree, added = append(tree, p), true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	for _, p := range tree {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
+	return tree
+}
+
+// descendants lists the processes under pid, from /proc.
+func descendants(pid int) []int {
+	parent := map[int]int{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		p, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 1 {
+			parent[p], _ = strconv.Atoi(f[1])
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		q := queue[0]
+		queue = queue[1:]
+		for p, pp := range parent {
+			if pp == q {
+				out = append(out, p)
+				queue = append(queue, p)
+			}
+		}
+	}
+	return out
 }

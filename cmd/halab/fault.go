@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -89,7 +93,7 @@ Faults:
 }
 
 func (a *app) testCmd() *cobra.Command {
-	var labels, junit string
+	var labels, junit, jsonReport string
 	var repeat int
 	var bound time.Duration
 	c := &cobra.Command{
@@ -100,8 +104,10 @@ CLI pinned in go.mod, the same as "make scenarios". The lab must be up and
 provisioned (make lab-up). Arguments after -- go to ginkgo, e.g.
   halab test --labels 'node && !repeat'
   halab test -- --focus partition
-Reports: build/scenarios-junit.xml, build/scenarios-summary.md, and on
-failure build/artifacts/<run>/<scenario>/.`,
+Reports: build/scenarios-junit.xml, build/scenarios.json (Ginkgo's JSON),
+build/scenarios-summary.md, the HTML page build/report/index.html (pass or
+fail; "halab report" makes it again from a JSON report), and on failure
+build/artifacts/<run>/<scenario>/.`,
 		RunE: a.withLab(false, func(cmd *cobra.Command, l *lab.Lab, args []string) error {
 			cfg, err := filepath.Abs(a.configPath)
 			if err != nil {
@@ -116,7 +122,11 @@ failure build/artifacts/<run>/<scenario>/.`,
 			}
 			// --grace-period: on an interrupt each heal may take that long
 			// (power a node on, restart daemons) before Ginkgo moves on.
-			argv := []string{"-v", "--grace-period=3m", "--junit-report=" + junit, "--output-dir=" + filepath.Join(l.Root, "build")}
+			argv := []string{"-v", "--grace-period=3m", "--junit-report=" + junit, "--json-report=" + jsonReport, "--output-dir=" + filepath.Join(l.Root, "build")}
+			// A JSON report left by an earlier run must not become this
+			// run's page when this one writes none.
+			jsonPath := filepath.Join(l.Root, "build", jsonReport)
+			_ = os.Remove(jsonPath)
 			if labels != "" {
 				argv = append(argv, "--label-filter="+labels)
 			}
@@ -124,7 +134,8 @@ failure build/artifacts/<run>/<scenario>/.`,
 			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), "-bound="+bound.String())
 			run := exec.Command(ginkgo, argv...)
 			run.Dir = l.Root
-			run.Stdout, run.Stderr, run.Stdin = cmd.OutOrStdout(), cmd.ErrOrStderr(), nil
+			faults := newFaultWatch(cmd.OutOrStdout())
+			run.Stdout, run.Stderr, run.Stdin = faults, cmd.ErrOrStderr(), nil
 			run.Env = append(os.Environ(), "HALAB_SCENARIOS=1")
 			// Its own process group, so that an interrupt of halab reaches
 			// ginkgo and the suite together, as Ctrl-C in a terminal does:
@@ -138,22 +149,104 @@ failure build/artifacts/<run>/<scenario>/.`,
 			select {
 			case err = <-done:
 			case <-cmd.Context().Done():
-				fmt.Fprintln(cmd.ErrOrStderr(), "halab: interrupted: the scenarios heal their faults before they stop")
+				fmt.Fprintln(cmd.ErrOrStderr(), "halab: interrupted: the scenarios heal their faults before they stop (interrupt again to stop at once)")
 				_ = syscall.Kill(-run.Process.Pid, syscall.SIGINT)
-				err = <-done
+				select {
+				case err = <-done:
+				case <-lab.HardStop(cmd.Context()):
+					// The heals are cut short: kill the run, say what
+					// may be left.
+					_ = syscall.Kill(-run.Process.Pid, syscall.SIGKILL)
+					<-done
+					return fmt.Errorf("heals were interrupted%s; run `halab fault heal` to undo what is left, and `halab status` to see it", faults.left())
+				}
 			}
+			rerr := writeRunReport(cmd.OutOrStdout(), jsonPath, filepath.Join(l.Root, "build", "report", "index.html"))
 			if err != nil {
 				if ee, ok := err.(*exec.ExitError); ok {
 					return &exitCode{code: ee.ExitCode(), err: fmt.Errorf("scenarios failed (ginkgo exited %d); see the summary above and build/artifacts", ee.ExitCode())}
 				}
 				return err
 			}
-			return nil
+			return rerr
 		}),
 	}
+	c.Flags().StringVar(&jsonReport, "json-report", "scenarios.json", "Ginkgo JSON report file name under build/ (the HTML report is made from it)")
 	c.Flags().StringVar(&labels, "labels", "", "Ginkgo label filter, e.g. 'node || network', '!repeat'")
 	c.Flags().StringVar(&junit, "junit-report", "scenarios-junit.xml", "JUnit report file name under build/")
 	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
 	c.Flags().DurationVar(&bound, "bound", 0, "override the failover bound derived from lab.yaml (0 = derived)")
 	return c
+}
+
+// faultWatch passes the scenario suite's output through and follows, from
+// its steps (By), the faults the run injected and the heals that finished,
+// to say what may be left when the heals are cut short.
+type faultWatch struct {
+	w     io.Writer
+	mu    sync.Mutex
+	line  []byte
+	kinds map[string]bool
+	// injected are the faults ("kind node") not known to be healed.
+	injected []string
+}
+
+func newFaultWatch(w io.Writer) *faultWatch {
+	f := &faultWatch{w: w, kinds: map[string]bool{}}
+	for _, k := range harness.Faults {
+		if k.Kind != harness.Heal && k.Kind != harness.PowerOn {
+			f.kinds[k.Kind] = true
+		}
+	}
+	return f
+}
+
+// ansi are terminal colour sequences, which Ginkgo puts around "STEP:".
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func (f *faultWatch) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	f.line = append(f.line, p...)
+	for {
+		i := bytes.IndexByte(f.line, '\n')
+		if i < 0 {
+			break
+		}
+		f.see(ansi.ReplaceAllString(string(f.line[:i]), ""))
+		f.line = f.line[i+1:]
+	}
+	f.mu.Unlock()
+	return f.w.Write(p)
+}
+
+// see reads one line: "STEP: KIND NODE @ time" is a fault injected (the
+// scenarios' inject), "healed ... on NODE: ..." a heal that finished on
+// a node (the suite's healAll, which heals every fault of the node).
+func (f *faultWatch) see(line string) {
+	line = strings.TrimSpace(line)
+	if step, ok := strings.CutPrefix(line, "STEP: "); ok {
+		if at := strings.Index(step, " @ "); at >= 0 {
+			step = step[:at]
+		}
+		if w := strings.Fields(step); len(w) == 2 && f.kinds[w[0]] {
+			f.injected = append(f.injected, step)
+		}
+		return
+	}
+	if rest, ok := strings.CutPrefix(line, "healed "); ok {
+		if i := strings.Index(rest, " on "); i >= 0 {
+			node, _, _ := strings.Cut(rest[i+len(" on "):], ":")
+			f.injected = slices.DeleteFunc(f.injected, func(s string) bool { return strings.HasSuffix(s, " "+node) })
+		}
+	}
+}
+
+// left names the faults the run injected that no finished heal undid.
+func (f *faultWatch) left() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.injected) == 0 {
+		return ""
+	}
+	return " (this run injected, and no heal is known to have undone: " + strings.Join(slices.Compact(slices.Clone(f.injected)), ", ") + ")"
 }

@@ -72,6 +72,34 @@ func TestE2EFaults(t *testing.T) {
 		}
 	})
 
+	// Vagrant runs in a process group of its own (a terminal's Ctrl-C
+	// reaches halab alone) and gets one SIGINT from halab, with time to
+	// finish, not a SIGKILL.
+	t.Run("SIGINT during up reaches vagrant as SIGINT", func(t *testing.T) {
+		bg := f.start("up")
+		bg.waitOutput("==> bringing up")
+		var vagrant procStat
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if c, ok := childOf(bg.cmd.Process.Pid, "vagrant"); ok {
+				vagrant = c
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no vagrant child of halab:\n%s", bg.out())
+			}
+		}
+		if self := statOf(t, bg.cmd.Process.Pid); vagrant.pgrp == self.pgrp || vagrant.pgrp != vagrant.pid {
+			t.Errorf("vagrant (pid %d) in process group %d, want its own, not halab's (%d)", vagrant.pid, vagrant.pgrp, self.pgrp)
+		}
+		bg.cmd.Process.Signal(syscall.SIGINT)
+		r := bg.wait()
+		f.expectFail(t, r, 130, "halab: interrupted:", "vagrant up", "it stopped on SIGINT")
+		if strings.Contains(r.stderr, "killed") {
+			t.Errorf("vagrant was killed")
+		}
+		f.mustRun("up")
+	})
+
 	t.Run("ssh port closed", func(t *testing.T) {
 		f.node("hard1", "systemctl stop ssh")
 		defer f.node("hard1", "systemctl start ssh")
@@ -100,10 +128,28 @@ func TestE2EFaults(t *testing.T) {
 
 	t.Run("command hangs", func(t *testing.T) {
 		r := f.run("--command-timeout", "3s", "ssh", "hard1", "--", "sleep", "30")
-		f.expectFail(t, r, 1, "node hard1", "`sleep 30`", "no result within the command timeout (3s)", "--command-timeout")
+		f.expectFail(t, r, 1, "node hard1", "`sleep 30`", "no result within the command timeout (3s)", "halab ended it on the node", "--command-timeout")
 		if r.took > 10*time.Second {
 			t.Errorf("gave up after %s, bound was 3s", r.took)
 		}
+		f.noneLeft(t, "hard1", "sleep 30")
+		// As root: sudo resets the environment and takes no signal from
+		// the vagrant user; the session's end never reached its child.
+		r = f.run("--command-timeout", "3s", "ssh", "hard1", "--", "sudo", "-n", "--", "sleep", "31")
+		f.expectFail(t, r, 1, "node hard1", "`sudo -n -- sleep 31`", "no result within the command timeout (3s)", "halab ended it on the node")
+		f.noneLeft(t, "hard1", "sleep 31")
+	})
+
+	t.Run("SIGINT of a remote command ends it on the node", func(t *testing.T) {
+		bg := f.start("ssh", "hard1", "--", "sudo", "-n", "--", "sleep", "600")
+		f.node("hard1", "for i in $(seq 200); do pgrep -fx 'sleep 600' >/dev/null && exit 0; sleep 0.05; done; exit 1")
+		bg.cmd.Process.Signal(syscall.SIGINT)
+		r := bg.wait()
+		f.expectFail(t, r, 130, "halab: interrupted:", "`sudo -n -- sleep 600`", "halab ended it on the node")
+		if r.took > 15*time.Second {
+			t.Errorf("stopping took %s", r.took)
+		}
+		f.noneLeft(t, "hard1", "sleep 600")
 	})
 
 	t.Run("node paused mid-command, then on connect", func(t *testing.T) {
@@ -159,6 +205,42 @@ func TestE2EFaults(t *testing.T) {
 			f.checkNoPartialFiles(t)
 		})
 	}
+
+	// The packages step hangs on hard1 in a dpkg-query that waits (as apt
+	// waits for the dpkg lock), as root under sudo -n -- sh -s: SIGINT
+	// must leave nothing of it, nor of anything else halab ran, on either
+	// node.
+	t.Run("SIGINT while provision runs a remote command", func(t *testing.T) {
+		f.node("hard1", `set -e
+cat >/usr/local/bin/dpkg-query <<'SHIM'
+#!/bin/sh
+if [ -e /run/halab-hold ]; then
+  echo $$ >>/run/halab-held
+  sleep 601
+fi
+exec /usr/bin/dpkg-query "$@"
+SHIM
+chmod 0755 /usr/local/bin/dpkg-query
+rm -f /run/halab-held
+: >/run/halab-hold`)
+		defer f.node("hard1", "rm -f /usr/local/bin/dpkg-query /run/halab-hold /run/halab-held")
+		bg := f.start("provision")
+		f.node("hard1", "for i in $(seq 1200); do [ -s /run/halab-held ] && exit 0; sleep 0.05; done; echo no hold >&2; exit 1")
+		held := strings.Fields(f.node("hard1", "cat /run/halab-held"))
+		bg.cmd.Process.Signal(syscall.SIGINT)
+		r := bg.wait()
+		f.expectFail(t, r, 130, "halab: interrupted:", "step packages on hard1", "halab ended it on the node")
+		if r.took > 60*time.Second {
+			t.Errorf("stopping took %s", r.took)
+		}
+		for _, pid := range held {
+			if ps := f.node("hard1", "tr '\\0' ' ' </proc/"+pid+"/cmdline 2>/dev/null; true"); ps != "" {
+				t.Errorf("hard1: the held dpkg-query (pid %s) still runs: %s", pid, ps)
+			}
+		}
+		f.noneLeft(t, "hard1", "sleep 601")
+		f.noneLeft(t, "hard2", "")
+	})
 
 	t.Run("re-run completes while a second command is refused", func(t *testing.T) {
 		f.samplePS()
@@ -227,6 +309,88 @@ func TestE2EFaults(t *testing.T) {
 		// The scanner can see a leak: the secret files themselves.
 		if len(provision.FindSecrets(key, secrets)) == 0 {
 			t.Fatalf("scanner blind to the corosync key")
+		}
+	})
+
+	// Ctrl-C during the partition scenario, and again while its heal runs:
+	// halab says what may be left and how to undo it, and exits 130. The
+	// heal is held on the node (iptables -X waits while a hold file
+	// exists), so that the second Ctrl-C lands in it.
+	t.Run("second SIGINT during the scenarios' heal", func(t *testing.T) {
+		nodes := []string{"hard1", "hard2"}
+		for _, n := range nodes {
+			f.node(n, `set -e
+cat >/usr/local/sbin/iptables <<'SHIM'
+#!/bin/sh
+if [ -e /run/halab-hold-heal ]; then
+  case " $* " in *" -X "*) sleep 602 & echo "$$ $!" >>/run/halab-held-heal; wait ;; esac
+fi
+exec /usr/sbin/iptables "$@"
+SHIM
+chmod 0755 /usr/local/sbin/iptables
+rm -f /run/halab-held-heal
+: >/run/halab-hold-heal`)
+		}
+		defer func() {
+			for _, n := range nodes {
+				f.node(n, `rm -f /usr/local/sbin/iptables /run/halab-hold-heal
+[ -e /run/halab-held-heal ] && kill $(cat /run/halab-held-heal) 2>/dev/null
+rm -f /run/halab-held-heal; true`)
+			}
+		}()
+		bg := f.start("test", "--labels", "network", "--junit-report", "e2e-faults-interrupted.xml")
+		defer func() {
+			if bg.cmd.ProcessState == nil {
+				bg.cmd.Process.Kill()
+				bg.cmd.Wait()
+			}
+		}()
+		bg.waitOutputWithin("waiting for both sides to claim the VIP", 10*time.Minute)
+		bg.cmd.Process.Signal(syscall.SIGINT)
+		held := func() bool {
+			for _, n := range nodes {
+				if f.node(n, "[ -s /run/halab-held-heal ] && echo held; true") != "" {
+					return true
+				}
+			}
+			return false
+		}
+		for deadline := time.Now().Add(3 * time.Minute); !held(); time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the heal never reached iptables -X:\n%s", bg.out())
+			}
+		}
+		bg.cmd.Process.Signal(syscall.SIGINT)
+		r := bg.wait()
+		// Not expectFail: Ginkgo's own report of the interrupt names
+		// source lines.
+		if r.code != 130 {
+			t.Errorf("exit %d, want 130", r.code)
+		}
+		for _, want := range []string{
+			"halab: SIGINT again: killing what still runs",
+			"halab: interrupted: heals were interrupted (this run injected, and no heal is known to have undone: partition hard",
+			"run `halab fault heal` to undo what is left, and `halab status` to see it",
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q", want)
+			}
+		}
+		if r.took > 8*time.Minute {
+			t.Errorf("took %s", r.took)
+		}
+		for _, n := range nodes {
+			f.node(n, `rm -f /run/halab-hold-heal
+[ -e /run/halab-held-heal ] && kill $(cat /run/halab-held-heal) 2>/dev/null; true`)
+		}
+		heal := f.mustRun("fault", "heal")
+		if !strings.Contains(heal.stdout, "removed the partition rules") {
+			t.Errorf("`halab fault heal` did not find the partition left:\n%s", heal.stdout)
+		}
+		for _, n := range nodes {
+			if rules := f.node(n, "/usr/sbin/iptables -S"); strings.Contains(rules, "HALAB") {
+				t.Errorf("%s: rules left after `halab fault heal`:\n%s", n, rules)
+			}
 		}
 	})
 
@@ -373,12 +537,17 @@ func (b *bgRun) out() string { return b.stdout.String() }
 
 func (b *bgRun) waitOutput(s string) {
 	b.f.t.Helper()
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	b.waitOutputWithin(s, time.Minute)
+}
+
+func (b *bgRun) waitOutputWithin(s string, d time.Duration) {
+	b.f.t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if strings.Contains(b.stdout.String(), s) {
 			return
 		}
 	}
-	b.f.t.Fatalf("no %q in a minute:\n%s%s", s, b.stdout.String(), b.stderr.String())
+	b.f.t.Fatalf("no %q in %s:\n%s%s", s, d, b.stdout.String(), b.stderr.String())
 }
 
 func (b *bgRun) wait() cliResult {
@@ -488,6 +657,75 @@ systemctl reload ssh`)
 	if got := f.node("hard1", "cat /var/log/halab-cmdlog"); !strings.Contains(got, "echo logged") {
 		f.t.Fatalf("command log does not work: %q", got)
 	}
+}
+
+// noneLeft checks that nothing of halab's remote commands runs on a node:
+// at once, no process whose command line is exactly cmdline (if given);
+// and no process that holds halab's run marker (lab.RunMarker), allowing
+// a moment for an SFTP server whose session ended to exit.
+func (f *faultLab) noneLeft(t *testing.T, node, cmdline string) {
+	t.Helper()
+	if cmdline != "" {
+		if ps := f.node(node, "pgrep -afx "+lab.Quote(cmdline)+" || true"); ps != "" {
+			t.Errorf("%s: %q still runs:\n%s", node, cmdline, ps)
+		}
+	}
+	script := `for i in $(seq 50); do
+  left=$(for e in $(grep -lsz '^` + lab.RunMarker + `=' /proc/[0-9]*/environ); do p=${e#/proc/}; p=${p%/environ}; echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline")"; done)
+  [ -z "$left" ] && exit 0
+  sleep 0.1
+done
+echo "$left"`
+	if left := f.node(node, script); left != "" {
+		t.Errorf("%s: processes of halab's commands still run:\n%s", node, left)
+	}
+}
+
+type procStat struct{ pid, ppid, pgrp int }
+
+// statOf reads a process's parent and process group from /proc.
+func statOf(t *testing.T, pid int) procStat {
+	t.Helper()
+	st, ok := readStat(pid)
+	if !ok {
+		t.Fatalf("no process %d", pid)
+	}
+	return st
+}
+
+func readStat(pid int) (procStat, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStat{}, false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	st := procStat{pid: pid}
+	if len(f) < 3 {
+		return st, false
+	}
+	fmt.Sscan(f[1], &st.ppid)
+	fmt.Sscan(f[2], &st.pgrp)
+	return st, true
+}
+
+// childOf finds a child of parent whose command line holds name.
+func childOf(parent int, name string) (procStat, bool) {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscan(filepath.Base(d), &pid); err != nil {
+			continue
+		}
+		st, ok := readStat(pid)
+		if !ok || st.ppid != parent {
+			continue
+		}
+		if cl, err := os.ReadFile(d + "/cmdline"); err == nil && strings.Contains(string(cl), name) {
+			return st, true
+		}
+	}
+	return procStat{}, false
 }
 
 // samplePS records every node's full process list ten times a second.

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -26,6 +25,9 @@ type app struct {
 	configPath     string
 	connectTimeout time.Duration
 	commandTimeout time.Duration
+	// interruptGrace is how long a local child (vagrant) has to finish
+	// after the first interrupt.
+	interruptGrace time.Duration
 }
 
 func main() {
@@ -43,14 +45,27 @@ func run(args []string) int {
 	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", envOr("HALAB_CONFIG", lab.DefaultFile), "lab description file")
 	root.PersistentFlags().DurationVar(&a.connectTimeout, "connect-timeout", lab.DialTimeout, "give up on a node whose SSH connect and handshake take longer")
 	root.PersistentFlags().DurationVar(&a.commandTimeout, "command-timeout", lab.CommandTimeout, "give up on any one remote command that runs longer (names the command)")
+	root.PersistentFlags().DurationVar(&a.interruptGrace, "interrupt-grace", lab.DefaultGrace, "on Ctrl-C, give vagrant and other local commands this long to finish before they are killed (a second Ctrl-C kills at once)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(a.configCmd(), a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd(), a.provisionCmd(), a.checkInitdCmd(), a.faultCmd(), a.testCmd(), a.benchCmd())
+	root.AddCommand(a.configCmd(), a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd(), a.provisionCmd(), a.checkInitdCmd(), a.faultCmd(), a.testCmd(), a.benchCmd(), a.reportCmd())
 	root.AddCommand(a.fenceEndpointCmd())
 	root.SetArgs(args)
 
-	// SIGINT/SIGTERM cancel the context: steps stop, deferred cleanups run.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGINT/SIGTERM cancel the context: steps stop, deferred cleanups
+	// run, local children get SIGINT and the grace. A second one kills
+	// what still runs, a third exits at once.
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, hard, stop := interrupts(sigs, os.Stderr, os.Exit)
 	defer stop()
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if a.interruptGrace <= 0 {
+			return &usageError{"--interrupt-grace must be greater than zero"}
+		}
+		cmd.SetContext(lab.WithStop(cmd.Context(), lab.Stop{Hard: hard, Grace: a.interruptGrace}))
+		return nil
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0

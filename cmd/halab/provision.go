@@ -15,6 +15,7 @@ import (
 
 func (a *app) provisionCmd() *cobra.Command {
 	var stack string
+	var heal bool
 	c := &cobra.Command{
 		Use:   "provision",
 		Short: "Provision the HA stack on every node (idempotent): packages, JDK, service, messaging layer, crm configuration",
@@ -26,6 +27,9 @@ func (a *app) provisionCmd() *cobra.Command {
 			}
 			start := time.Now()
 			if err := ensureFenceEndpoint(ctx, l); err != nil {
+				return err
+			}
+			if err := a.faultsBeforeProvision(ctx, l, heal); err != nil {
 				return err
 			}
 			nodes, err := l.Connect(ctx)
@@ -47,6 +51,7 @@ func (a *app) provisionCmd() *cobra.Command {
 		}),
 	}
 	c.Flags().StringVar(&stack, "stack", "", "override lab.yaml's stack (heartbeat, heartbeat-v1, corosync)")
+	c.Flags().BoolVar(&heal, "heal", false, "first heal the faults left on the lab (as `halab fault heal` does), instead of refusing those provisioning cannot get through")
 	return c
 }
 

@@ -30,4 +30,6 @@ if [ -e "$link" ] && [ ! -L "$link" ]; then
   exit 1
 fi
 ln -sfn "$top" "$link"
+# prune-archives.sh keeps an older version while its link points into it.
+echo "$link" > "$dir/.halab-link"
 echo "$sum" > "$dir/.halab-sha256"

@@ -105,7 +105,7 @@ func ParseCrmMon(data []byte) (*CrmMon, error) {
 			if n, err := strconv.Atoi(r.FailCount); err == nil && n > 0 {
 				m.FailCounts[r.ID+"@"+h.Name] = n
 			} else if r.FailCount == "INFINITY" {
-				m.FailCounts[r.ID+"@"+h.Name] = 1000000
+				m.FailCounts[r.ID+"@"+h.Name] = infinity
 			}
 		}
 	}

@@ -30,9 +30,26 @@ type Cluster struct {
 // node that does not answer is left for later: faults may have left it
 // powered off, and Heal is what brings it back.
 func Open(ctx context.Context, l *lab.Lab) (*Cluster, error) {
+	c, err := OpenAny(ctx, l)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// OpenAny is Open for a lab that may not run a stack yet (not provisioned,
+// or every node off): the cluster it returns is never nil, and when no
+// node tells its stack, its Stack is nil and the error says why. What
+// needs no stack (CheckNodes, power, the partition's heal) works on it.
+func OpenAny(ctx context.Context, l *lab.Lab) (*Cluster, error) {
 	c := &Cluster{Lab: l, nodes: map[string]*lab.Node{}}
 	var errs []error
 	for _, name := range l.Cfg.NodeNames() {
+		if running, err := l.Provider.Running(ctx, name); err == nil && !running {
+			errs = append(errs, fmt.Errorf("node %s: the %s machine does not run", name, l.Provider.Name()))
+			continue
+		}
 		n, err := c.Node(ctx, name)
 		if err != nil {
 			errs = append(errs, err)
@@ -46,8 +63,7 @@ func Open(ctx context.Context, l *lab.Lab) (*Cluster, error) {
 		c.Stack = st
 		return c, nil
 	}
-	c.Close()
-	return nil, fmt.Errorf("no node tells which stack it runs (run `halab up` and `halab provision`): %w", errors.Join(errs...))
+	return c, fmt.Errorf("no node tells which stack it runs (run `halab up` and `halab provision`): %w", errors.Join(errs...))
 }
 
 // Node returns an SSH connection to the node, dialling it if needed.

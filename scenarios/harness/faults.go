@@ -160,15 +160,21 @@ func (c *Cluster) Heal(ctx context.Context, node string) ([]string, error) {
 	}
 	// The partition first (the daemons cannot rejoin through it), then
 	// the stack's daemons, then what the resource manager remembers.
-	stackHeal, stackArgs := c.Stack.Heal(c.Lab.Cfg)
+	// Without a stack (OpenAny), only the partition.
 	steps := []struct {
 		script string
 		args   []string
 	}{
 		{healPartitionScript, []string{PartitionChain}},
-		{stackHeal, stackArgs},
 	}
-	if c.Pacemaker() {
+	if c.Stack != nil {
+		stackHeal, stackArgs := c.Stack.Heal(c.Lab.Cfg)
+		steps = append(steps, struct {
+			script string
+			args   []string
+		}{stackHeal, stackArgs})
+	}
+	if c.Stack != nil && c.Pacemaker() {
 		steps = append(steps, struct {
 			script string
 			args   []string

@@ -28,6 +28,10 @@ type Entry struct {
 	Owners    []string      `json:"owners"`
 	DualOwner bool          `json:"dual_owner"`
 	Note      string        `json:"note,omitempty"`
+	// Timeline is the probe run and the fault's moments, for the HTML
+	// report; reported through a pointer to the Entry, the heal that
+	// comes after the entry was added still gets into the report.
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
 
 // EntryName names the report entries that carry an Entry.
@@ -51,16 +55,21 @@ func (e Entry) String() string {
 	return s
 }
 
-// Entries reads the Entry values a spec reported: the raw values in the
-// process that ran it, their JSON when read back from a report file.
+// Entries reads the Entry values a spec reported: the raw values (Entry
+// or *Entry) in the process that ran it, their JSON when read back from a
+// report file.
 func Entries(s types.SpecReport) []Entry {
 	var out []Entry
 	for _, re := range s.ReportEntries {
 		if re.Name != EntryName {
 			continue
 		}
-		if e, ok := re.GetRawValue().(Entry); ok {
+		switch e := re.GetRawValue().(type) {
+		case Entry:
 			out = append(out, e)
+			continue
+		case *Entry:
+			out = append(out, *e)
 			continue
 		}
 		var e Entry

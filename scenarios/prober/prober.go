@@ -215,7 +215,13 @@ type Report struct {
 	// sample where the owner flipped back.
 	DualOwner   bool
 	DualOwnerAt []time.Time
+	// DualOwnerWindows: for each flip back, from the last answer of the
+	// owner before the other one answered to its first answer after.
+	DualOwnerWindows []Window
 }
+
+// Window is a span of time.
+type Window struct{ Start, End time.Time }
 
 type ownerRun struct {
 	owner       string
@@ -268,6 +274,7 @@ func Analyze(samples []Sample, window time.Duration) Report {
 		if a.owner == back.owner && back.first.Sub(a.last) <= window {
 			r.DualOwner = true
 			r.DualOwnerAt = append(r.DualOwnerAt, back.first)
+			r.DualOwnerWindows = append(r.DualOwnerWindows, Window{Start: a.last, End: back.first})
 		}
 	}
 	return r

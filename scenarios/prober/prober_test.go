@@ -113,7 +113,10 @@ func TestHangCountsAsTimeout(t *testing.T) {
 			timeouts++
 		}
 	}
-	if timeouts == 0 || len(rep.Outages) != 1 || !rep.Recovered {
+	// The 350 ms hang is one outage of at least 200 ms; on a loaded
+	// machine a probe outside it may time out too (a 100 ms timeout), so
+	// other, shorter outages are not an error.
+	if timeouts == 0 || rep.LongestOutage < 200*time.Millisecond || !rep.Recovered {
 		t.Fatalf("timeouts=%d report %+v", timeouts, rep)
 	}
 	// sequential: no two requests in flight at once
@@ -203,6 +206,8 @@ func TestAnalyze(t *testing.T) {
 		want         Report // checked fields only, see below
 		wantOutages  []Outage
 		wantDualAtMs []int
+		// the two-owner windows, [from, to] in ms
+		wantDualWindowsMs [][2]int
 	}{
 		{
 			name: "empty",
@@ -210,10 +215,11 @@ func TestAnalyze(t *testing.T) {
 			want: Report{},
 		},
 		{
-			name:         "flap A,B,A within window",
-			in:           []Sample{ok(0, "A"), ok(100, "B"), ok(200, "A"), ok(300, "A")},
-			want:         Report{Samples: 4, OKs: 4, Recovered: true, Owners: []string{"A", "B", "A"}, OwnerChanges: 2, DualOwner: true},
-			wantDualAtMs: []int{200},
+			name:              "flap A,B,A within window",
+			in:                []Sample{ok(0, "A"), ok(100, "B"), ok(200, "A"), ok(300, "A")},
+			want:              Report{Samples: 4, OKs: 4, Recovered: true, Owners: []string{"A", "B", "A"}, OwnerChanges: 2, DualOwner: true},
+			wantDualAtMs:      []int{200},
+			wantDualWindowsMs: [][2]int{{0, 200}},
 		},
 		{
 			name: "A then B after a gap",
@@ -252,6 +258,9 @@ func TestAnalyze(t *testing.T) {
 			want.Outages = tc.wantOutages
 			for _, m := range tc.wantDualAtMs {
 				want.DualOwnerAt = append(want.DualOwnerAt, ms(m))
+			}
+			for _, w := range tc.wantDualWindowsMs {
+				want.DualOwnerWindows = append(want.DualOwnerWindows, Window{Start: ms(w[0]), End: ms(w[1])})
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("got  %+v\nwant %+v", got, want)
