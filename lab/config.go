@@ -30,6 +30,7 @@ type Config struct {
 	Timings   Timings    `yaml:"timings"`
 	Service   Service    `yaml:"service"`
 	CRM       CRM        `yaml:"crm"`
+	Fencing   Fencing    `yaml:"fencing"`
 	// Adopt lets provisioning take over machines that already run a
 	// cluster halab did not set up for this lab (provider: ssh).
 	Adopt bool `yaml:"adopt,omitempty"`
@@ -128,6 +129,7 @@ func Defaults() Config {
 			JavaHome: "/opt/jdk", ProductHome: "/opt/stratos",
 			JDKArchive: "build/jdk.tar.gz", StartTimeout: 60, StopTimeout: 30,
 		},
+		Fencing: fencingDefaults(),
 	}
 }
 

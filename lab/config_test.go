@@ -626,7 +626,7 @@ func TestParseUnknownKeys(t *testing.T) {
 			`line 3: vip.gateway: unknown key (known keys here: address, netmask, nic)`,
 		}},
 		{"far-off top-level key", "colour: blue\n", []string{
-			`line 1: colour: unknown key (known keys here: name, provider, stack, nodes, vip, providers, timings, service, crm, adopt)`,
+			`line 1: colour: unknown key (known keys here: name, provider, stack, nodes, vip, providers, timings, service, crm, fencing, adopt)`,
 		}},
 		{"singular nodes", "node:\n  - name: x\n", []string{
 			`line 1: node: unknown key (did you mean "nodes"?)`,
@@ -642,7 +642,7 @@ func TestParseUnknownKeys(t *testing.T) {
 			`line 3: crm.threshold: unknown key (known keys here: resource_stickiness, migration_threshold)`,
 		}},
 		{"Path is not a key", "path: /tmp/lab.yaml\n", []string{
-			`line 1: path: unknown key (known keys here: name, provider, stack, nodes, vip, providers, timings, service, crm, adopt)`,
+			`line 1: path: unknown key (known keys here: name, provider, stack, nodes, vip, providers, timings, service, crm, fencing, adopt)`,
 		}},
 	}
 	for _, c := range cases {

@@ -182,6 +182,7 @@ func (c *Config) validate() []string {
 	positive("service.start_timeout", s.StartTimeout)
 	positive("service.stop_timeout", s.StopTimeout)
 
+	p = append(p, c.validateFencing()...)
 	return p
 }
 

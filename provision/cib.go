@@ -26,6 +26,7 @@ type CIB struct {
 			Primitives []Primitive `xml:"primitive"`
 			Groups     []struct {
 				ID         string      `xml:"id,attr"`
+				Meta       []nvset     `xml:"meta_attributes"`
 				Primitives []Primitive `xml:"primitive"`
 			} `xml:"group"`
 		} `xml:"resources"`
@@ -36,6 +37,12 @@ type CIB struct {
 				Rsc     string `xml:"rsc,attr"`
 				WithRsc string `xml:"with-rsc,attr"`
 			} `xml:"rsc_colocation"`
+			Locations []struct {
+				ID    string `xml:"id,attr"`
+				Rsc   string `xml:"rsc,attr"`
+				Node  string `xml:"node,attr"`
+				Score string `xml:"score,attr"`
+			} `xml:"rsc_location"`
 		} `xml:"constraints"`
 	} `xml:"configuration"`
 }
@@ -111,6 +118,9 @@ type Expected struct {
 	Service           string
 	Stickiness        int
 	DCDeadtime        int // seconds; 0 = Pacemaker's default, not checked
+	// Fencing is the fencing the configuration was rendered with; nil:
+	// stonith-enabled=false, the article's.
+	Fencing *templates.Fencing
 }
 
 // ExpectedCIB derives the expectation from lab.yaml.
@@ -131,9 +141,10 @@ const (
 func (e Expected) Check(c *CIB) []string {
 	var probs []string
 	cfg := c.Configuration
-	if v := lookup(cfg.CrmConfig.Sets, "stonith-enabled"); v != "false" {
-		probs = append(probs, fmt.Sprintf("stonith-enabled is %q, want false", v))
+	if want := strconv.FormatBool(e.Fencing != nil); lookup(cfg.CrmConfig.Sets, "stonith-enabled") != want {
+		probs = append(probs, fmt.Sprintf("stonith-enabled is %q, want %s", lookup(cfg.CrmConfig.Sets, "stonith-enabled"), want))
 	}
+	probs = append(probs, e.checkFencing(c)...)
 	if e.DCDeadtime > 0 {
 		if v := lookup(cfg.CrmConfig.Sets, "dc-deadtime"); v != fmt.Sprintf("%ds", e.DCDeadtime) {
 			probs = append(probs, fmt.Sprintf("dc-deadtime is %q, want %ds", v, e.DCDeadtime))

@@ -130,16 +130,23 @@ func (p *Provisioner) crm(ctx context.Context) (bool, string, error) {
 		return false, "", err
 	}
 	want := ExpectedCIB(p.Lab.Cfg)
+	want.Fencing = p.Params.Fencing
+	cib, cibErr := ReadCIB(ctx, n)
 	if len(changed) == 0 {
 		// Same file as last time: apply only if the CIB drifted.
-		if cib, err := ReadCIB(ctx, n); err == nil && len(want.Check(cib)) == 0 {
+		if cibErr == nil && len(want.Check(cib)) == 0 {
 			return false, "CIB matches", nil
+		}
+	}
+	if cibErr == nil {
+		if err := dropStaleFencing(ctx, n, cib, p.Params.Fencing); err != nil {
+			return false, "", err
 		}
 	}
 	if _, err := lab.Check(n.Sudo(ctx, nil, crmLoadUpdate.Argv(CRMFile)...)); err != nil {
 		return false, "", err
 	}
-	cib, err := ReadCIB(ctx, n)
+	cib, err = ReadCIB(ctx, n)
 	if err != nil {
 		return false, "", err
 	}

@@ -105,7 +105,7 @@ func (p *Provisioner) detectOS(ctx context.Context, n lab.Runner) (bool, string,
 var packagesScript = Script("packages")
 
 func (p *Provisioner) packages(ctx context.Context, n lab.Runner) (bool, string, error) {
-	pkgs := p.Stack.Packages
+	pkgs := p.packageList()
 	res, err := n.SudoScript(ctx, packagesScript, pkgs...)
 	if err != nil {
 		return false, "", err

@@ -63,14 +63,16 @@ var Precise = ToolTable{
 		"[":        {Pkg: "dash", Tokens: true, Opts: testOpts},
 		"sh":       {Pkg: "dash", Opts: opts("-s", "-c", "-n")},
 
-		"awk":         {Pkg: "mawk", Opts: opts("-v:", "-F:"), Awk: true},
-		"cat":         {Pkg: "coreutils"},
-		"chmod":       {Pkg: "coreutils"},
-		"chown":       {Pkg: "coreutils"},
-		"cut":         {Pkg: "coreutils", Opts: opts("-d:", "-f:")},
-		"date":        {Pkg: "coreutils"},
-		"env":         {Pkg: "coreutils"}, // env NAME=VALUE COMMAND: halab's run marker
-		"dirname":     {Pkg: "coreutils"},
+		"awk":     {Pkg: "mawk", Opts: opts("-v:", "-F:"), Awk: true},
+		"cat":     {Pkg: "coreutils"},
+		"chmod":   {Pkg: "coreutils"},
+		"chown":   {Pkg: "coreutils"},
+		"cut":     {Pkg: "coreutils", Opts: opts("-d:", "-f:")},
+		"date":    {Pkg: "coreutils"},
+		"env":     {Pkg: "coreutils"}, // env NAME=VALUE COMMAND: halab's run marker
+		"dirname": {Pkg: "coreutils"},
+		// halab's stonith plugin: curl 7.22's options
+		"curl":        {Pkg: "curl", Opts: opts("-s", "-S", "--max-time:", "--connect-timeout:", "--cacert:", "--cert:", "--key:", "-X:", "-w:")},
 		"uname":       {Pkg: "coreutils", Opts: opts("-n")},
 		"md5sum":      {Pkg: "coreutils"},
 		"df":          {Pkg: "coreutils", Opts: opts("-P", "-k")},
@@ -117,10 +119,10 @@ var Precise = ToolTable{
 
 		"cl_status":     {Pkg: "heartbeat", Sub: []string{"hbstatus", "listnodes", "nodestatus *"}},
 		"crm_mon":       {Pkg: "pacemaker", Opts: append(opts("-1", "-r", "-f", "-A", "--version"), Opt{Name: "-X", Guard: GuardNewerPacemaker}, Opt{Name: "--as-xml", Guard: GuardNewerPacemaker}, Opt{Name: "--output-as=", Arg: true, Guard: GuardNewerPacemaker})},
-		"crm_attribute": {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:")},
+		"crm_attribute": {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete")},
 		"crm_resource":  {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:")},
 		"cibadmin":      {Pkg: "pacemaker", Opts: opts("-Q")},
-		"crm":           {Pkg: "pacemaker (crm shell)", Sub: []string{"configure load update *", "node standby *", "node online *"}},
+		"crm":           {Pkg: "pacemaker (crm shell)", Opts: opts("-F"), Sub: []string{"configure load update *", "configure delete *", "node standby *", "node online *"}},
 
 		// the JDK: the article's 7u60 and later
 		"java": {Pkg: "JDK 7u60 or later", Tokens: true, Opts: []Opt{

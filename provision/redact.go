@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"halab/fence"
 )
 
 // Secret values must never reach a terminal, a log or an artifact. These
@@ -27,8 +29,12 @@ const MinSecretLen = 8
 var secretFiles = []string{"authkeys.secret", "corosync.authkey"}
 
 // IsSecretFile reports whether path is one of the secret files in a state
-// directory (the only place a secret may be stored on the host).
+// directory (the only place a secret may be stored on the host): the
+// cluster keys, and the fence endpoint's private keys.
 func IsSecretFile(path string) bool {
+	if filepath.Base(filepath.Dir(path)) == filepath.Base(fence.Dir("")) && strings.HasSuffix(path, ".key") {
+		return true
+	}
 	return slices.Contains(secretFiles, filepath.Base(path))
 }
 
@@ -69,7 +75,12 @@ func ReadSecretValues(stateDir string) ([][]byte, error) {
 			s.CorosyncKey = b
 		}
 	}
-	return s.Values(), nil
+	// The fence endpoint's private keys (a node's client key among them).
+	keys, err := (&fence.PKI{Dir: fence.Dir(stateDir)}).SecretValues()
+	if err != nil {
+		return nil, err
+	}
+	return append(s.Values(), keys...), nil
 }
 
 type form struct {

@@ -5,10 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"halab/fence"
 )
 
 func randomBytes(t *testing.T, n int) []byte {
@@ -164,5 +168,46 @@ func TestScanForSecrets(t *testing.T) {
 	found, _ = ScanForSecrets(dir, vals, func(p string) bool { return p == leak })
 	if len(found) != 0 {
 		t.Errorf("skip ignored: %v", found)
+	}
+}
+
+// The fence endpoint's private keys are secrets too: found in any form in
+// output, and the key files themselves are the secret files of the state.
+func TestFenceKeysAreSecrets(t *testing.T) {
+	dir := t.TempDir()
+	p := &fence.PKI{Dir: fence.Dir(dir), Lab: "halab"}
+	if err := p.Ensure([]string{"node1", "node2"}, netip.MustParseAddr("192.168.56.1")); err != nil {
+		t.Fatal(err)
+	}
+	vals, err := ReadSecretValues(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(p.ClientKey("node2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(key)
+	for what, b := range map[string][]byte{
+		"the PEM key":            key,
+		"one line of its body":   []byte("x " + strings.Split(string(key), "\n")[1] + " y"),
+		"its DER in base64":      []byte(base64.StdEncoding.EncodeToString(block.Bytes)),
+		"its DER in a hex dump":  []byte(hex.EncodeToString(block.Bytes)),
+		"a journal line with it": []byte("fenced[123]: read " + string(key)),
+	} {
+		if len(FindSecrets(b, vals)) == 0 {
+			t.Errorf("%s not recognised as a secret", what)
+		}
+	}
+	cert, _ := os.ReadFile(p.ClientCert("node2"))
+	if got := FindSecrets(cert, vals); len(got) != 0 {
+		t.Errorf("a certificate (public) taken for a secret: %v", got)
+	}
+	if !IsSecretFile(p.ClientKey("node1")) || !IsSecretFile(filepath.Join(fence.Dir(dir), "ca.key")) || IsSecretFile(p.CACert()) || IsSecretFile(filepath.Join(dir, "other.key")) {
+		t.Error("IsSecretFile: the fence keys, and only them")
+	}
+	found, err := ScanForSecrets(dir, vals, nil)
+	if err != nil || len(found) != 0 {
+		t.Errorf("the state directory itself: %v %v", found, err)
 	}
 }

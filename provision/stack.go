@@ -103,6 +103,9 @@ type Stack struct {
 	// Status prints the node's view of the cluster, in a form
 	// harness.ParseAudit reads.
 	Status string
+	// Fence is how the stack fences a node when fencing.agent is auto;
+	// nil: it cannot (no resource manager to run a fence device).
+	Fence *FenceSupport
 }
 
 // stacks is the registry, in the order help texts list them.
@@ -175,6 +178,7 @@ func CheckConfig(c *lab.Config) []string {
 	if c.CRM.MigrationThreshold < 0 {
 		p = append(p, fmt.Sprintf("crm.migration_threshold: %d: must be zero or more (0 = Pacemaker's default)", c.CRM.MigrationThreshold))
 	}
+	p = append(p, checkFencingConfig(c)...)
 	return p
 }
 

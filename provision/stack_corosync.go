@@ -66,4 +66,11 @@ var corosyncStack = &Stack{
 	Heal:    func(*lab.Config) (string, []string) { return Script("heal-corosync"), nil },
 	HealCRM: Script("heal-crm"),
 	Status:  Script("status-crm"),
+	// Debian 12's fence-agents 4.12 ships fence_docker; Pacemaker 2.1 has
+	// every race guard.
+	Fence: &FenceSupport{
+		Agent: templates.FenceDocker, Pacemaker: "2.1",
+		Guards:   []string{templates.GuardPriority, templates.GuardRandom, templates.GuardStatic, templates.GuardNone},
+		Packages: []string{"fence-agents"},
+	},
 }

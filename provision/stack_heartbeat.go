@@ -43,6 +43,16 @@ var heartbeatStack = &Stack{
 	// Pacemaker 1.1.6: no XML from crm_mon, crm_resource --cleanup needs -r
 	HealCRM: Script("heal-crm-1.1"),
 	Status:  Script("status-crm-1.1"),
+	// Ubuntu 12.04's fence-agents (3.1.5) has no fence_docker: halab's
+	// cluster-glue plugin calls the endpoint with curl. Pacemaker 1.1.6
+	// has neither priority-fencing-delay (2.0.4) nor pcmk_delay_max
+	// (1.1.13): the plugin itself delays the device that fences the first
+	// node.
+	Fence: &FenceSupport{
+		Agent: templates.FencePlugin, Pacemaker: "1.1.6",
+		Guards:   []string{templates.GuardStatic, templates.GuardNone},
+		Packages: []string{"curl"},
+	},
 }
 
 // serviceHeartbeatStop stops heartbeat (and, with crm yes, the Pacemaker

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -211,8 +212,11 @@ func (p *Provisioner) Run(ctx context.Context) error {
 	if err := p.checkJDK(); err != nil {
 		return err
 	}
+	if p.Params.Fencing, err = FencingFor(p.Lab.Cfg, stack); err != nil {
+		return &StepError{Node: "*", Step: StepOS, Err: err}
+	}
 	fmt.Fprintf(out, "==> stack %s; installing packages, JDK, service, %s files\n", stack.Name, stack.Messaging)
-	for _, s := range []struct {
+	steps := []struct {
 		name string
 		fn   nodeStep
 	}{
@@ -221,7 +225,17 @@ func (p *Provisioner) Run(ctx context.Context) error {
 		{StepService, p.service},
 		{StepMessaging, p.messaging},
 		{StepDaemons, p.daemons},
-	} {
+	}
+	if p.Params.Fencing != nil {
+		if err := p.ensurePKI(); err != nil {
+			return &StepError{Node: "*", Step: StepFencing, Err: err}
+		}
+		steps = slices.Insert(steps, 3, struct {
+			name string
+			fn   nodeStep
+		}{StepFencing, p.fencing})
+	}
+	for _, s := range steps {
 		if err := p.eachNode(ctx, s.name, s.fn); err != nil {
 			return err
 		}

@@ -1,6 +1,9 @@
 package templates
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // The article's names and intervals. The crm configuration is rendered
 // from them, and the CIB check, the harness and the scenarios read them
@@ -20,7 +23,19 @@ const (
 	ServiceMonitor                                   = 15 * time.Second
 	// PIDFileName is the product's pid file, under its home.
 	PIDFileName = "wso2carbon.pid"
+	// FenceMonitor is the fence devices' monitor interval (beyond the
+	// article, which does not fence): how soon a device that stopped
+	// answering shows as failed.
+	FenceMonitor = 60 * time.Second
+	// GroupPriority is the resource group's priority when the race guard
+	// is priority-fencing-delay: the node running it is fenced last.
+	GroupPriority = 10
 )
+
+// FenceResource is the id of the fence device that fences node;
+// FenceLocation the id of the constraint that keeps it off that node.
+func FenceResource(node string) string { return "FENCE-" + node }
+func FenceLocation(node string) string { return FenceResource(node) + "-NOT-ON-" + node }
 
 // PIDFile is the pid file of a product installed in home.
 func PIDFile(home string) string { return home + "/" + PIDFileName }
@@ -29,14 +44,14 @@ func PIDFile(home string) string { return home + "/" + PIDFileName }
 type article struct {
 	IPResource, ServiceResource, GroupResource, ColocationID string
 	IPAgentClass, IPAgentProvider, IPAgent                   string
-	IPMonitor, ServiceMonitor                                string
+	IPMonitor, ServiceMonitor, FenceMonitor                  string
 	PIDFileName                                              string
 }
 
 var articleNames = article{
 	IPResource: IPResource, ServiceResource: ServiceResource, GroupResource: GroupResource, ColocationID: ColocationID,
 	IPAgentClass: IPAgentClass, IPAgentProvider: IPAgentProvider, IPAgent: IPAgent,
-	IPMonitor: seconds(IPMonitor), ServiceMonitor: seconds(ServiceMonitor), PIDFileName: PIDFileName,
+	IPMonitor: seconds(IPMonitor), ServiceMonitor: seconds(ServiceMonitor), FenceMonitor: fmt.Sprintf("%ds", int(FenceMonitor.Seconds())), PIDFileName: PIDFileName,
 }
 
 func seconds(d time.Duration) string {

@@ -39,6 +39,9 @@ type Params struct {
 	PreferredNode      string // haresources owner
 	Stickiness         int    // crm resource-stickiness; 0 = do not emit
 	MigrationThreshold int    // 0 = do not emit
+	// Fencing is the crm configuration's fence devices and race guard;
+	// nil: the article's stonith-enabled=false.
+	Fencing *Fencing
 
 	// service
 	ServiceName               string // LSB resource name, /etc/init.d/<name>
@@ -158,7 +161,16 @@ func CrmConfig(p Params) ([]byte, error) {
 	data := struct {
 		Params
 		StartOpTimeout, StopOpTimeout int
+		FenceDevices                  []FenceDevice
+		FenceProperties, GroupMeta    []Param
 	}{Params: p}
+	if p.Fencing != nil {
+		devices, err := p.Fencing.Devices()
+		if err != nil {
+			return nil, fmt.Errorf("templates: %s: fencing: %w", name, err)
+		}
+		data.FenceDevices, data.FenceProperties, data.GroupMeta = devices, p.Fencing.Properties(), p.Fencing.GroupMeta()
+	}
 	if p.StartTimeout > 0 {
 		data.StartOpTimeout = p.StartTimeout + opMargin
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"halab/fence"
 	"halab/lab"
 	"halab/provision"
 )
@@ -78,6 +79,9 @@ func (a *app) upCmd() *cobra.Command {
 				return err
 			}
 			defer closeAll(nodes)
+			if err := ensureFenceEndpoint(ctx, l); err != nil {
+				return err
+			}
 			rows := describe(ctx, l, nodes, false)
 			printTable(out, rows, false)
 			for _, r := range rows {
@@ -241,9 +245,10 @@ func (a *app) statusCmd() *cobra.Command {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(map[string]any{"lab": l.Cfg.Name, "provider": l.Provider.Name(), "nodes": rows,
-					"cluster": in.Cluster, "faults_left": in.FaultsLeft, "heal_all": in.HealAll})
+					"cluster": in.Cluster, "faults_left": in.FaultsLeft, "heal_all": in.HealAll, "fence_endpoint": fence.Status(ctx, l)})
 			}
 			printTable(cmd.OutOrStdout(), rows, true)
+			printFenceStatus(ctx, cmd.OutOrStdout(), l)
 			printCluster(cmd.OutOrStdout(), in.Cluster)
 			printFaultsLeft(cmd.OutOrStdout(), in)
 			for _, r := range rows {
@@ -361,6 +366,9 @@ func (a *app) downCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.withLab(true, func(cmd *cobra.Command, l *lab.Lab, _ []string) error {
 			ctx := cmd.Context()
+			if err := stopFenceEndpoint(l); err != nil {
+				return err
+			}
 			if l.MadeByHalab() {
 				fmt.Fprintf(l.Out, "==> destroying the machines of %s (%s)\n", l.ConfigPath, l.Provider.Name())
 			}

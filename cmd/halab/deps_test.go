@@ -25,7 +25,7 @@ func TestDepsVirtualBoxNeedsNoDocker(t *testing.T) {
 	for _, n := range []string{"docker", "dockerd", "debootstrap", "apt-get", "systemctl"} {
 		stub(n, "exit 1")
 	}
-	for _, n := range []string{"ssh", "shellcheck", "dash", "checkbashisms"} {
+	for _, n := range []string{"ssh", "shellcheck", "dash", "checkbashisms", "fence_docker", "curl", "stonith", "chromium"} {
 		stub(n, "exit 0")
 	}
 	stub("vagrant", `echo "Vagrant 2.3.4"`)

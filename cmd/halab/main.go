@@ -48,6 +48,7 @@ func run(args []string) int {
 	root.PersistentFlags().DurationVar(&a.interruptGrace, "interrupt-grace", lab.DefaultGrace, "on Ctrl-C, give vagrant and other local commands this long to finish before they are killed (a second Ctrl-C kills at once)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	root.AddCommand(a.configCmd(), a.upCmd(), a.statusCmd(), a.sshCmd(), a.downCmd(), a.imageCmd(), a.provisionCmd(), a.checkInitdCmd(), a.faultCmd(), a.testCmd(), a.benchCmd(), a.reportCmd())
+	root.AddCommand(a.fenceEndpointCmd())
 	root.SetArgs(args)
 
 	// SIGINT/SIGTERM cancel the context: steps stop, deferred cleanups

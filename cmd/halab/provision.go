@@ -26,6 +26,9 @@ func (a *app) provisionCmd() *cobra.Command {
 				return &usageError{fmt.Sprintf("--stack %q: use one of %s", stack, strings.Join(provision.StackNames(), ", "))}
 			}
 			start := time.Now()
+			if err := ensureFenceEndpoint(ctx, l); err != nil {
+				return err
+			}
 			if err := a.faultsBeforeProvision(ctx, l, heal); err != nil {
 				return err
 			}
