@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -549,6 +550,17 @@ func (n *Node) start(ctx context.Context, wire string, stdin io.Reader, stdout, 
 // errInterruptedAgain ends the ending of a command on a second interrupt.
 var errInterruptedAgain = errors.New("interrupted again")
 
+// endRunCommand runs end-run.sh twice in one session: as the login user,
+// who may read the environment of (and signal) the processes it runs, and
+// then as root through sudo. Root alone is not enough: reading another
+// user's /proc/PID/environ takes CAP_SYS_PTRACE, which a hardened node
+// does not give its root. The exit status is the first failure's.
+func endRunCommand(id string) string {
+	sh := QuoteArgs(shInline.Argv(endRunScript, "end-run", id))
+	asRoot := QuoteArgs(sudoCmd.Argv(shInline.Argv(endRunScript, "end-run", id)...))
+	return sh + "; a=$?; " + asRoot + "; b=$?; [ $a -eq 0 ] || exit $a; exit $b"
+}
+
 // endRun ends, on the node, the command marked id that halab gave up on,
 // in a session of its own bounded by EndRunTimeout and the hard stop, and
 // says what became of it.
@@ -573,7 +585,7 @@ func (n *Node) endRun(ctx context.Context, id string) string {
 		}
 	}()
 	var stdout, stderr lockedBuffer
-	sess, err := n.start(kctx, QuoteArgs([]string{"sudo", "-n", "--", "sh", "-s", "--", id}), strings.NewReader(endRunScript), &stdout, &stderr)
+	sess, err := n.start(kctx, endRunCommand(id), nil, &stdout, &stderr)
 	if err == nil {
 		done := make(chan error, 1)
 		go func() { done <- sess.Wait() }()
@@ -585,16 +597,22 @@ func (n *Node) endRun(ctx context.Context, id string) string {
 		sess.Close()
 	}
 	out := strings.TrimSpace(string(stdout.Bytes()))
+	found := 0
+	for _, l := range strings.Split(out, "\n") {
+		if c, ok := strings.CutPrefix(l, "ended "); ok {
+			if k, err := strconv.Atoi(c); err == nil {
+				found += k
+			}
+		}
+	}
 	var ee *ssh.ExitError
 	switch {
-	case err == nil && out == "ended 0":
+	case err == nil && found == 0:
 		return "nothing of it was left running on the node"
+	case err == nil && found == 1:
+		return "halab ended it on the node (1 process)"
 	case err == nil:
-		count := strings.TrimPrefix(out, "ended ")
-		if count == "1" {
-			return "halab ended it on the node (1 process)"
-		}
-		return "halab ended it on the node (" + count + " processes)"
+		return fmt.Sprintf("halab ended it on the node (%d processes)", found)
 	case errors.As(err, &ee) && ee.ExitStatus() == 1:
 		var left []string
 		for _, l := range strings.Split(out, "\n") {

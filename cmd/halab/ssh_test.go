@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"halab/lab/oldssh"
 	"halab/lab"
+	"halab/lab/oldssh"
 )
 
 func TestSshdBefore72(t *testing.T) {

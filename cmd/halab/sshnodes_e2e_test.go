@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,13 +205,13 @@ func checkSubnetFree(t *testing.T) {
 }
 
 // The docker block of the Vagrantfile gives every node container these
-// options (systemd as PID 1, the capabilities a cluster node needs); the
-// halab.* labels it adds are left out: these containers are no lab's.
+// options (systemd as PID 1, the capabilities a cluster node needs; see
+// the trust model in docs/provisioning.md); the halab.* labels it adds are
+// left out: these containers are no lab's. TestNodeRunArgsMatchVagrantfile
+// keeps the two in step.
 var nodeRunArgs = []string{
-	"--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--cap-add", "SYS_ADMIN",
-	"--cap-add", "SYS_NICE", "--cap-add", "IPC_LOCK",
-	"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-	"--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+	"--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE",
+	"--security-opt", "apparmor=unconfined", "--cgroupns=private",
 	"--tmpfs", "/run", "--tmpfs", "/run/lock", "--shm-size", "256m",
 	"--stop-signal", "SIGRTMIN+3",
 }
@@ -529,4 +530,27 @@ func TestE2ESSHNodes(t *testing.T) {
 		}
 		e.mustHalab(t, "down")
 	})
+}
+
+// nodeRunArgs are the Vagrantfile's docker options, less the labels.
+func TestNodeRunArgsMatchVagrantfile(t *testing.T) {
+	vf, err := os.ReadFile(filepath.Join(repoRoot, "Vagrantfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := string(vf)
+	block = block[strings.Index(block, "d.create_args = ["):]
+	block = block[:strings.Index(block, "]\n")]
+	var words []string
+	for _, line := range strings.Split(block, "\n") {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "#") || strings.HasPrefix(l, "'--label'") {
+			continue
+		}
+		for _, m := range regexp.MustCompile(`'([^']*)'`).FindAllStringSubmatch(line, -1) {
+			words = append(words, m[1])
+		}
+	}
+	if !slices.Equal(words, nodeRunArgs) {
+		t.Errorf("the Vagrantfile's docker options %q differ from the e2e's %q", words, nodeRunArgs)
+	}
 }

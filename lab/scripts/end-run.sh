@@ -1,9 +1,12 @@
-# Ends one remote command of halab's on the node, as root: halab runs
+# Ends one remote command of halab's on the node: halab runs
 # every command with HALAB_RUN=<id> in its environment (and inside sudo),
 # which its processes inherit, and runs this when it gives up on the
 # command (its timeout passed, or halab was interrupted). The processes
 # that hold the marker get TERM, then KILL when they are still there 3 s
 # later. Daemons started through service(8) or systemd do not inherit it.
+# halab runs it as the login user and then as root: each sees (and may
+# signal) the processes whose environment it may read, and root may not
+# read another user's without CAP_SYS_PTRACE, which the nodes lack.
 # $1 is the id. Prints "ended N" (N processes found); exits 1 naming the
 # processes that even KILL left (stuck in the kernel).
 id=$1
