@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"halab/fence"
+	"halab/lab/fence"
 	"halab/lab"
 	"halab/templates"
 )

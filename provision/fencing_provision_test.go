@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"halab/fence"
+	"halab/lab/fence"
 	"halab/lab"
 	"halab/lab/labtest"
 	"halab/templates"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"halab/fence"
+	"halab/lab/fence"
 	"halab/lab"
 	"halab/templates"
 )

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"halab/fence"
+	"halab/lab/fence"
 )
 
 // Secret values must never reach a terminal, a log or an artifact. These

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"halab/fence"
+	"halab/lab/fence"
 )
 
 func randomBytes(t *testing.T, n int) []byte {

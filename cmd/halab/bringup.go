@@ -18,7 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"halab/fence"
+	"halab/lab/fence"
 	"halab/lab"
 	"halab/provision"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"halab/fence"
+	"halab/lab/fence"
 	"halab/lab"
 )
 

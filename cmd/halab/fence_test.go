@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"halab/fence"
+	"halab/lab/fence"
 	"halab/lab"
 )
 
