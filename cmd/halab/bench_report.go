@@ -2,12 +2,13 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
+
+	"halab/scenarios/report"
 )
 
 // series is one figure's repetitions and their summary.
@@ -119,17 +120,6 @@ func machineInfo() machine {
 	return m
 }
 
-func num(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	default:
-		return fmt.Sprintf("%.2f", v)
-	}
-}
-
 // markdown is the table for build/bench/bench.md and docs/benchmarks.md.
 func (r *benchReport) markdown() string {
 	var b strings.Builder
@@ -153,7 +143,7 @@ func (r *benchReport) markdown() string {
 			fmt.Fprintf(&b, "| %s | %s | 0 | | | | %s | |\n", name, s.Unit, s.Target)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s |\n", name, s.Unit, s.Reps, num(s.Min), num(s.Median), num(s.Max), s.Target, met)
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s |\n", name, s.Unit, s.Reps, report.Figure(s.Min), report.Figure(s.Median), report.Figure(s.Max), s.Target, met)
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(&b, "\nNot measured: %s\n", e)

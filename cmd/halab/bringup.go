@@ -18,8 +18,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"halab/lab/fence"
 	"halab/lab"
+	"halab/lab/fence"
 	"halab/provision"
 )
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"halab/lab/fence"
 	"halab/lab"
+	"halab/lab/fence"
 )
 
 // fenceEndpointCmd is the lab's fence endpoint: `up` and `provision` start

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"halab/lab/fence"
 	"halab/lab"
+	"halab/lab/fence"
 )
 
 // fenceLab is a lab file whose network is loopback (127.0.0.0/8), so that

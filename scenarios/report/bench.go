@@ -36,7 +36,7 @@ type BenchFigure struct {
 //go:embed bench.html.tmpl
 var benchTmpl string
 
-var btmpl = template.Must(template.New("bench").Funcs(funcs).Funcs(template.FuncMap{"num": benchNum, "axis": func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }}).Parse(benchTmpl))
+var btmpl = template.Must(template.New("bench").Funcs(funcs).Funcs(template.FuncMap{"num": Figure, "axis": func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }}).Parse(benchTmpl))
 
 const (
 	chartW     = 460.0
@@ -109,7 +109,7 @@ func (c *benchChart) row(f BenchFigure, y float64, class string) benchRow {
 	for _, s := range f.Samples {
 		r.Samples = append(r.Samples, c.x(s))
 	}
-	r.Tip = fmt.Sprintf("%s: min %s, median %s, max %s %s over %d repetition(s)", f.Name, benchNum(f.Min), benchNum(f.Median), benchNum(f.Max), f.Unit, f.Reps)
+	r.Tip = fmt.Sprintf("%s: min %s, median %s, max %s %s over %d repetition(s)", f.Name, Figure(f.Min), Figure(f.Median), Figure(f.Max), f.Unit, f.Reps)
 	return r
 }
 
@@ -127,7 +127,9 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
-func benchNum(v float64) string {
+// Figure writes a measured figure with the digits worth reading: none
+// from 100 up, one from 10, two below; the page and bench.md agree.
+func Figure(v float64) string {
 	switch a := math.Abs(v); {
 	case a >= 100:
 		return fmt.Sprintf("%.0f", v)
