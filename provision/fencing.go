@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"halab/lab/fence"
 	"halab/lab"
+	"halab/lab/fence"
 	"halab/templates"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"halab/lab/fence"
 	"halab/lab"
+	"halab/lab/fence"
 	"halab/lab/labtest"
 	"halab/templates"
 )

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"halab/lab/fence"
 	"halab/lab"
+	"halab/lab/fence"
 	"halab/templates"
 )
 
