@@ -86,7 +86,7 @@ Faults:
 			if err := c.Inject(ctx, kind, node); err != nil {
 				return err
 			}
-			fmt.Fprintf(l.Out, "==> done; undo with: halab fault heal %s\n", node)
+			fmt.Fprintf(l.Out, "==> done; undo with: %s\n", a.command(harness.HealCommand(node)))
 			return nil
 		}),
 	}
