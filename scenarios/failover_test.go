@@ -190,21 +190,31 @@ var _ = Describe("failover", Serial, func() {
 		owner := E.stable(ctx)
 		before := E.c.Audit(ctx).FailCounts()[provision.ServiceResource+"@"+owner]
 		bound := templates.ServiceMonitor + *serviceFlag
-		// migration-threshold 0 never moves the service for failures; 1
-		// moves it on the first one.
-		want := owner
-		if E.lab.Cfg.CRM.MigrationThreshold == 1 {
+		// migration-threshold 1 moves the service on the first failure;
+		// otherwise resource stickiness > 0 keeps it where it failed, and
+		// with stickiness 0 where it starts again is the scheduler's
+		// choice ("" = either node, one of them).
+		want := ""
+		switch {
+		case E.lab.Cfg.CRM.MigrationThreshold == 1:
 			want = E.c.Peer(owner)
+		case E.lab.Cfg.CRM.ResourceStickiness > 0:
+			want = owner
 		}
 		E.probe(ctx)
 		E.inject(ctx, harness.KillService, owner)
-		By("waiting for the monitor to notice and the service to serve again on " + want)
+		By(fmt.Sprintf("waiting for the monitor to notice and the service to serve again (on %q; empty: either node)", want))
+		var got string
 		Eventually(func(g Gomega) {
 			o, err := E.owner(ctx)
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(o).To(Equal(want))
+			if want != "" {
+				g.Expect(o).To(Equal(want))
+			}
 			g.Expect(E.c.Audit(ctx).FailCounts()[provision.ServiceResource+"@"+owner]).To(Equal(before + 1))
+			got = o
 		}).WithContext(ctx).WithTimeout(bound + 30*time.Second).Should(Succeed())
+		want = got
 		rep, _ := E.report("kill-service", bound, prober.Passed, fmt.Sprintf("restarted on %s, fail count %d", want, before+1))
 		Expect(rep.Failures).To(BeNumerically(">", 0), "the prober saw no outage: was the service killed? "+rep.String())
 		Expect(rep.LongestOutage).To(BeNumerically("<=", bound), rep.String())
