@@ -22,6 +22,3 @@ func (m vagrantMachines) Endpoints(ctx context.Context, nodes []string) ([]SSHEn
 }
 
 func (m vagrantMachines) MachineID(node string) string { return m.v.MachineID(node) }
-
-// Vagrant is the driver, for the commands that show what runs it.
-func (m vagrantMachines) Vagrant() *Vagrant { return m.v }

@@ -431,6 +431,17 @@ func (n *Node) SudoScript(ctx context.Context, script string, args ...string) (R
 // that runs as root under sudo. The id is not a secret.
 const RunMarker = "HALAB_RUN"
 
+// runMarkerWords are the `env HALAB_RUN=ID ` words wireCommand puts before a
+// command (and again inside sudo).
+var runMarkerWords = regexp.MustCompile(`(^|\s)env ` + RunMarker + `=[0-9a-f]+ `)
+
+// WithoutRunMarkers is a command as it went over the wire, less the run
+// markers: what the node is asked to run. For test servers that stand in
+// for a node.
+func WithoutRunMarkers(command string) string {
+	return strings.TrimLeft(runMarkerWords.ReplaceAllString(command, "$1"), " ")
+}
+
 // EndRunTimeout bounds ending a command on the node after halab gave up
 // on it.
 const EndRunTimeout = 10 * time.Second

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -193,14 +192,12 @@ func (s *syncBuf) String() string {
 }
 
 // nodeExec answers what `up` asks a healthy node named name.
-var runMarkerRe = regexp.MustCompile(`(^|\s)env ` + RunMarker + `=[0-9a-f]+ `)
-
 func nodeExec(name, ip string, sudo bool, vipAnswers bool) execFunc {
 	return func(cmd string, stdin []byte) (string, string, int) {
 		// halab marks every command (env HALAB_RUN=ID ..., again inside
 		// sudo) so that it can end one it gave up on: what the node
 		// runs is the command without the markers.
-		cmd = strings.TrimLeft(runMarkerRe.ReplaceAllString(cmd, "$1"), " ")
+		cmd = WithoutRunMarkers(cmd)
 		switch {
 		case cmd == "uname -n":
 			return name + "\n", "", 0
@@ -367,7 +364,7 @@ func TestSSHNodesUpReportsEveryProblem(t *testing.T) {
 	}
 	for i, srv := range tl.srv {
 		for _, c := range srv.Commands() {
-			c = strings.TrimLeft(runMarkerRe.ReplaceAllString(c, "$1"), " ")
+			c = WithoutRunMarkers(c)
 			if !slices.Contains([]string{"sudo -n true", "uname -n", "id -u -- vagrant", "ip -4 -o addr show"}, c) && !strings.HasPrefix(c, "sudo -n -- sh -s -- eth1 192.168.66.20") {
 				t.Errorf("node%d: up ran %q", i+1, c)
 			}

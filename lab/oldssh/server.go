@@ -33,13 +33,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+
+	"halab/lab"
 )
 
 // OpenSSH 5.9p1's defaults (myproposal.h), less what x/crypto does not
@@ -225,16 +226,6 @@ func (s *Server) serve(c net.Conn, cfg *ssh.ServerConfig) {
 // sudoPrefix is how halab runs a command as root (lab.Node.Sudo).
 const sudoPrefix = "sudo -n -- "
 
-// runMarker is the `env HALAB_RUN=ID` halab puts before every command
-// (and again inside sudo, which resets the environment), so that it can
-// end a command it gave up on.
-var runMarker = regexp.MustCompile(`(^|\s)env HALAB_RUN=[0-9a-f]+ `)
-
-// plain drops the run markers: what the command would be without them.
-func plain(command string) string {
-	return strings.TrimLeft(runMarker.ReplaceAllString(command, "$1"), " ")
-}
-
 func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
 	for req := range reqs {
@@ -261,7 +252,7 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 }
 
 func (s *Server) exec(ch ssh.Channel, command string) int {
-	command = plain(command)
+	command = lab.WithoutRunMarkers(command)
 	if strings.HasPrefix(command, sudoPrefix+"sh -c ") && strings.Contains(command, "sftp-server") {
 		srv, err := sftp.NewServer(ch)
 		if err != nil {
