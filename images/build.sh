@@ -24,7 +24,7 @@ packages=(
   systemd systemd-sysv dbus openssh-server sudo ca-certificates
   iproute2 iputils-ping net-tools procps psmisc iptables less
   pacemaker pacemaker-cli-utils corosync crmsh resource-agents heartbeat
-  cluster-glue
+  cluster-glue fence-agents
 )
 # Daemons the provisioning step enables per stack; off in the image so that
 # a fresh node runs no cluster software.
