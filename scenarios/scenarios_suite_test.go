@@ -40,6 +40,25 @@ type env struct {
 	stack     string
 	artifacts string
 	run       *prober.Run // the current spec's probe run, for its artifacts
+	// expectedLogs are the cluster log lines the current spec's fault is
+	// expected to cause (expectLogs); the log audit passes them.
+	expectedLogs []expectedLog
+}
+
+// expectedLog is a pattern of log lines a spec's fault causes, and why.
+type expectedLog struct {
+	Why     string
+	Pattern *regexp.Regexp
+}
+
+// expectLogs declares, for the current spec, the cluster daemons' log
+// lines its fault is expected to cause (regular expressions), and why:
+// the log audit fails the spec on any other line that matches a BadNews
+// pattern.
+func (e *env) expectLogs(why string, patterns ...string) {
+	for _, p := range patterns {
+		e.expectedLogs = append(e.expectedLogs, expectedLog{Why: why, Pattern: regexp.MustCompile(p)})
+	}
 }
 
 var E *env
@@ -125,7 +144,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}, NodeTimeout(6*time.Minute))
 }, NodeTimeout(8*time.Minute))
 
-var _ = BeforeEach(func() { E.run = nil })
+var _ = BeforeEach(func() { E.run, E.expectedLogs = nil, nil })
 
 // On failure, keep what explains it, while the fault is still in place
 // (AfterEach runs before the spec's DeferCleanup heals it).
