@@ -105,6 +105,7 @@ var Precise = ToolTable{
 		"iptables":    {Pkg: "iptables", Tokens: true, Opts: opts("-S", "-N:", "-F:", "-X:", "-A:", "-I:", "-D", "-C:", "-p:", "-s:", "-d:", "-j:", "-i:", "-o:")},
 		"su":          {Pkg: "login 4.1.4", Opts: opts("-s:", "-c:"), ShArg: "-c"},
 		"sudo":        {Pkg: "sudo", Opts: opts("-n")},
+		"logger":      {Pkg: "bsdutils (util-linux 2.20)", Opts: opts("-t:")},
 		"getent":      {Pkg: "libc-bin", Sub: []string{"group *"}},
 		"getconf":     {Pkg: "libc-bin", Sub: []string{"GNU_LIBC_VERSION"}},
 		"dpkg-query":  {Pkg: "dpkg 1.16", Opts: opts("-W", "-f:")},
@@ -131,8 +132,9 @@ var Precise = ToolTable{
 		}},
 
 		// absent on 12.04: only behind a check that they exist
-		"systemctl":  {Pkg: "systemd (not on 12.04)", Guard: GuardSystemd, Tokens: true, Opts: opts("--quiet", "-s:", "-p:")},
-		"journalctl": {Pkg: "systemd (not on 12.04)", Guard: GuardSystemd, Tokens: true, Opts: opts("--no-pager", "-n:", "-u:")},
+		"systemctl": {Pkg: "systemd (not on 12.04)", Guard: GuardSystemd, Tokens: true, Opts: opts("--quiet", "-s:", "-p:")},
+		"journalctl": {Pkg: "systemd (not on 12.04)", Guard: GuardSystemd, Tokens: true, Opts: append(opts("--no-pager", "-n:", "-u:", "-q", "--show-cursor", "-o:"),
+			Opt{Name: "--after-cursor=", Arg: true}, Opt{Name: "--since=", Arg: true}, Opt{Name: "--output-fields=", Arg: true})},
 	},
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -162,6 +164,7 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(4*time.Minute))
 
 	It("hard power-off of the owner: the VIP moves within the bound, the node rejoins", Label("node", "power-off", "needs-power"), func(ctx SpecContext) {
+		E.expectHeartbeatStart()
 		owner, survivor, _ := E.move(ctx, harness.PowerOff, "power-off", 30*time.Second)
 
 		By("powering " + owner + " back on: it rejoins")
@@ -183,6 +186,7 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(10*time.Minute))
 
 	It("stopping the messaging layer on the owner: the VIP moves without an outage beyond the bound", Label("graceful", "daemon"), func(ctx SpecContext) {
+		E.expectHeartbeatStart()
 		E.move(ctx, harness.StopMessaging, "stop-messaging", 60*time.Second)
 	}, SpecTimeout(10*time.Minute))
 
@@ -240,6 +244,14 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(8*time.Minute))
 
 	It("SIGKILL of the messaging daemon on the owner: the peer takes over; without STONITH both hold the VIP", Label("daemon"), func(ctx SpecContext) {
+		E.expectLogs("the owner's corosync was SIGKILLed under Pacemaker: each Pacemaker daemon there loses the cluster layer, says so and exits, and pacemakerd cannot reach corosync until the heal restarts it (CTS's ComponentFail of corosync expects these lines too: its corosync and corosync-ignore lists)",
+			`pacemaker-(based|controld|attrd|fenced)\[\d+\]:\s+crit: Lost connection to cluster layer, shutting down$`,
+			`pacemaker-(based|controld|attrd|fenced)\[\d+\]:\s+error: Connection to the CPG API failed: Library error \(2\)$`,
+			`pacemakerd\[\d+\]:\s+error: pacemaker-(based|controld|attrd|fenced)\[\d+\] exited with status 102 \(Not connected\)$`,
+			`pacemaker-(attrd|controld|fenced)\[\d+\]:\s+error: cib_(rw|shm) IPC provider disconnected while waiting for message \d+$`,
+			`pacemakerd\[\d+\]:\s+crit: Could not connect to Corosync CFG: CS_ERR_LIBRARY$`)
+		E.expectMultiplyActive("the owner keeps the VIP and the service after its messaging daemon died, and the peer starts them too")
+		E.expectHeartbeatStart()
 		owner, survivor, bound := E.fault(ctx, harness.KillDaemon)
 		By("waiting for " + survivor + " to take the resources")
 		Eventually(func(g Gomega) {
@@ -264,6 +276,23 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(12*time.Minute))
 
 	It("network partition of the owner: split brain is detected, one owner after healing", Label("network"), func(ctx SpecContext) {
+		E.expectMultiplyActive("both sides of the partition run the resources")
+		// heartbeat v1: the partition's DROP rules sit in the partitioned
+		// node's OUTPUT chain too, so the kernel refuses heartbeat's sends
+		// there (EPERM), and on healing each side hears a peer it had
+		// declared dead, then heartbeat restarts to settle the split brain.
+		var names []string
+		for _, n := range E.c.Names() {
+			names = append(names, regexp.QuoteMeta(n))
+		}
+		nodes := strings.Join(names, "|")
+		E.expectLogs("the partition drops the owner's own cluster packets in its OUTPUT chain: the kernel refuses heartbeat's UDP sends with EPERM, and heartbeat logs each refused packet",
+			`heartbeat: \[\d+\]: ERROR: glib: ucast_write: Unable to send HBcomm packet `+regexp.QuoteMeta(E.lab.Cfg.VIP.NIC)+` [0-9.]+:694 len=\d+ \[-1\]: Operation not permitted$`,
+			`heartbeat: \[\d+\]: ERROR: write_child: write failure on ucast `+regexp.QuoteMeta(E.lab.Cfg.VIP.NIC)+`\.: Operation not permitted$`)
+		E.expectLogs("when the partition heals, each side hears again the peer it had declared dead after deadtime: heartbeat logs the late heartbeat and the peer's return (critical in its eyes: a split brain ends)",
+			`heartbeat: \[\d+\]: CRIT: Cluster node (`+nodes+`) returning after partition\.$`,
+			`heartbeat: \[\d+\]: CRIT: Late heartbeat: Node (`+nodes+`): interval \d+ ms \(> deadtime\)$`)
+		E.expectHeartbeatStart()
 		owner, survivor, bound := E.fault(ctx, harness.Partition)
 		By("waiting for both sides to claim the VIP")
 		Eventually(func(g Gomega) {
@@ -290,6 +319,7 @@ var _ = Describe("failover", Serial, func() {
 		if n < 1 {
 			Skip("-repeat=0")
 		}
+		E.expectHeartbeatStart()
 		var outages []time.Duration
 		for i := 1; i <= n; i++ {
 			owner, _, rep := E.move(ctx, harness.PowerOff, fmt.Sprintf("repeat %d/%d", i, n), 30*time.Second)

@@ -250,6 +250,7 @@ func TestE2ELab(t *testing.T) {
 				t.Run("fault CLI", func(t *testing.T) { faultCLI(t, bin) })
 				t.Run("scenarios", func(t *testing.T) { runScenarios(t, bin, stack) })
 				t.Run("a scenario broken on purpose fails with artifacts", func(t *testing.T) { brokenScenario(t, bin) })
+				t.Run("a bad-news line in a daemon's log fails the baseline scenario and is named", func(t *testing.T) { badLogLine(t, bin) })
 				t.Run("SIGINT in the partition scenario leaves nothing behind", func(t *testing.T) { interruptedScenario(t, bin) })
 				t.Run("kill -9 in the partition scenario: status names the partition and its heal", func(t *testing.T) { killedScenario(t, bin) })
 			}
@@ -457,6 +458,40 @@ func brokenScenario(t *testing.T, bin string) {
 		t.Errorf("the timeline does not show the outage")
 	}
 	waitHealthy(t, bin)
+}
+
+// badLogLine plants a line with a CTS bad-news pattern in node1's log as
+// Pacemaker's controller would write it (halab test --bad-log-line) at the
+// start of the baseline scenario: the log audit must fail the scenario
+// and name the line, in the output and in its artifacts; the same
+// scenario without the line passes, with its audit reported.
+func badLogLine(t *testing.T, bin string) {
+	line := fmt.Sprintf("error: halab e2e planted bad news %d", time.Now().UnixNano())
+	r := runHalab(t, bin, "test", "--labels", "baseline", "--bad-log-line", line, "--junit-report", "badlog.xml", "--json-report", "badlog.json")
+	if r.code == 0 {
+		t.Fatal("the baseline scenario passed with a bad-news line in the cluster's log")
+	}
+	named := regexp.MustCompile(`node1 syslog identifier pacemaker-controld \(from [^)]+\): pacemaker-controld\[\d+\]: ` + regexp.QuoteMeta(line))
+	if !strings.Contains(r.out, "log audit: 1 cluster log line(s) match CTS's bad-news patterns") || !named.MatchString(r.out) {
+		t.Errorf("the failure does not name the planted line %q", line)
+	}
+	m := regexp.MustCompile(`every line read: (\S+log-audit\.txt)`).FindStringSubmatch(r.out)
+	if m == nil {
+		t.Fatal("the failure does not name the audit's artifact")
+	}
+	if b, err := os.ReadFile(m[1]); err != nil || !strings.Contains(string(b), "UNEXPECTED node1") || !strings.Contains(string(b), line) {
+		t.Errorf("%s lacks the planted line: %v\n%s", m[1], err, b)
+	}
+	r = runHalab(t, bin, "test", "--labels", "baseline", "--junit-report", "badlog-none.xml", "--json-report", "badlog-none.json")
+	if r.code != 0 {
+		t.Errorf("without the planted line the baseline scenario fails: exit %d", r.code)
+	}
+	if !regexp.MustCompile(`log audit \(corosync\): lines read node1 \d+, node2 \d+; 0 bad-news matches`).MatchString(r.out) {
+		t.Errorf("the passing run does not report its log audit")
+	}
+	if strings.Contains(r.out, line) {
+		t.Errorf("the planted line of the earlier run is read again")
+	}
 }
 
 // interruptedScenario sends SIGINT to `halab test` in the middle of the

@@ -96,6 +96,7 @@ func (a *app) testCmd() *cobra.Command {
 	var labels, junit, jsonReport string
 	var repeat int
 	var bound time.Duration
+	var badLogLine string
 	c := &cobra.Command{
 		Use:   "test [-- GINKGO_ARGS...]",
 		Short: "Run the failover scenarios (the Ginkgo suite in scenarios/) against the lab",
@@ -132,6 +133,9 @@ build/artifacts/<run>/<scenario>/.`,
 			}
 			argv = append(argv, args...)
 			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), "-bound="+bound.String())
+			if badLogLine != "" {
+				argv = append(argv, "-bad-log-line="+badLogLine)
+			}
 			run := exec.Command(ginkgo, argv...)
 			run.Dir = l.Root
 			faults := newFaultWatch(cmd.OutOrStdout())
@@ -176,6 +180,7 @@ build/artifacts/<run>/<scenario>/.`,
 	c.Flags().StringVar(&junit, "junit-report", "scenarios-junit.xml", "JUnit report file name under build/")
 	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
 	c.Flags().DurationVar(&bound, "bound", 0, "override the failover bound derived from lab.yaml (0 = derived)")
+	c.Flags().StringVar(&badLogLine, "bad-log-line", "", "write this line into node1's cluster log as the stack's daemon at the start of the baseline scenario: the log audit must fail it (the audit's own check)")
 	return c
 }
 

@@ -1,0 +1,188 @@
+package scenarios
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"halab/lab"
+	"halab/provision"
+	"halab/scenarios/harness"
+	"halab/templates"
+)
+
+// badLogLineFlag plants a line in a node's cluster log at the start of the
+// baseline spec, as the stack's daemon would write it: the log audit must
+// then fail that spec and name the line (the audit's own end-to-end check).
+var badLogLineFlag = flag.String("bad-log-line", "", "write this line to node1's syslog as the stack's daemon (logger -t pacemaker-controld, or heartbeat) at the start of the baseline spec: the log audit must fail it")
+
+// LogAuditEntryName names the report entry of each spec's log audit.
+const LogAuditEntryName = "log-audit"
+
+// logAudit is a spec's log audit as its report entry carries it.
+type logAudit struct {
+	Stack     string
+	Read      map[string]int // lines read per node
+	Notes     []string       // "node: what could not be read"
+	Matches   []logAuditMatch
+	Artifacts string
+}
+
+type logAuditMatch struct {
+	Node, Source, Line, BadNews string
+	Expected                    bool
+	Why, Declared               string `json:",omitempty"`
+}
+
+func (a logAudit) String() string {
+	nodes := make([]string, 0, len(a.Read))
+	for n, c := range a.Read {
+		nodes = append(nodes, fmt.Sprintf("%s %d", n, c))
+	}
+	slices.Sort(nodes)
+	un := 0
+	for _, m := range a.Matches {
+		if !m.Expected {
+			un++
+		}
+	}
+	return fmt.Sprintf("log audit (%s): lines read %s; %d bad-news matches, %d unexpected; %s",
+		a.Stack, strings.Join(nodes, ", "), len(a.Matches), un, a.Artifacts)
+}
+
+// Every spec: where each node's cluster logs end before it starts; after
+// it ends and after its heals (this cleanup, registered before the
+// spec's own, runs after them), the lines since are matched against
+// CTS's bad-news patterns. A node powered off by the spec is read once
+// the heal has brought it back.
+var _ = BeforeEach(func(ctx SpecContext) {
+	marks := E.c.LogMarks(ctx)
+	DeferCleanup(func(ctx SpecContext) { E.auditLogs(ctx, marks) }, NodeTimeout(4*time.Minute))
+	if *badLogLineFlag != "" && slices.Contains(CurrentSpecReport().Labels(), "baseline") {
+		node := E.c.Names()[0]
+		ident := harness.LogIdentity(E.stack, E.c.Pacemaker())
+		By(fmt.Sprintf("planting a bad-news line in %s's log as %s (-bad-log-line): %q", node, ident, *badLogLineFlag))
+		if err := E.c.WriteLog(ctx, node, ident, *badLogLineFlag); err != nil {
+			Fail(fmt.Sprintf("planting the log line: %v", err))
+		}
+	}
+}, NodeTimeout(2*time.Minute))
+
+func (e *env) auditLogs(ctx context.Context, marks []harness.LogMark) {
+	logs := e.c.ReadLogsSince(ctx, marks)
+	var expected []harness.Expected
+	for _, x := range e.expectedLogs {
+		expected = append(expected, harness.Expected{Why: x.Why, Pattern: x.Pattern})
+	}
+	matches := harness.MatchLogs(e.stack, logs, expected)
+	rep := CurrentSpecReport()
+	dir := filepath.Join(e.artifacts, slug(rep.FullText()))
+	entry := logAudit{Stack: e.stack, Read: map[string]int{}, Artifacts: filepath.Join(dir, "log-audit.txt")}
+	for _, nl := range logs {
+		entry.Read[nl.Node] = len(nl.Lines)
+		for _, n := range nl.Notes {
+			entry.Notes = append(entry.Notes, nl.Node+": "+n)
+		}
+	}
+	for _, m := range matches {
+		entry.Matches = append(entry.Matches, logAuditMatch{Node: m.Node, Source: m.Source, Line: m.Text, BadNews: m.BadNews, Expected: m.Expected, Why: m.Why, Declared: m.Declared})
+	}
+	secrets, err := provision.ReadSecretValues(e.lab.State)
+	if err == nil {
+		err = writeLogAudit(dir, e.stack, logs, matches, secrets)
+	}
+	if err != nil {
+		fmt.Fprintf(GinkgoWriter, "writing the log audit's artifacts: %v\n", err)
+	}
+	AddReportEntry(LogAuditEntryName, entry)
+	if un := harness.Unexpected(matches); len(un) > 0 {
+		Fail(logAuditFailure(un, entry.Artifacts))
+	}
+}
+
+// logAuditFailure says which lines failed the spec and how a spec
+// declares the lines its fault causes.
+func logAuditFailure(un []harness.LogMatch, artifacts string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "log audit: %d cluster log line(s) match CTS's bad-news patterns and no E.expectLogs of this spec:\n", len(un))
+	for _, m := range un {
+		fmt.Fprintf(&b, "  %s %s: %s\n      bad news: %s\n", m.Node, m.Source, m.Text, m.BadNews)
+	}
+	b.WriteString("If the spec's fault causes such a line, declare it in the spec (before the fault) with why, e.g.\n" +
+		"  E.expectLogs(\"<why the fault causes it>\", `<regexp of the line's own words, no .* catch-all>`)\n")
+	fmt.Fprintf(&b, "Every match, expected or not, and every line read: %s (and log-lines.txt beside it)", artifacts)
+	return b.String()
+}
+
+// writeLogAudit writes the spec's log-audit.txt (the matches, expected or
+// not, and what could not be read) and log-lines.txt (every line read).
+func writeLogAudit(dir, stack string, logs []harness.NodeLogs, matches []harness.LogMatch, secrets [][]byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var a, all strings.Builder
+	fmt.Fprintf(&a, "log audit, stack %s: lines of the cluster daemons' logs since the spec began, matched against CTS's bad-news patterns (scenarios/harness/logpatterns.go)\n", stack)
+	for _, nl := range logs {
+		fmt.Fprintf(&a, "%s: %d lines read\n", nl.Node, len(nl.Lines))
+		for _, n := range nl.Notes {
+			fmt.Fprintf(&a, "%s: %s\n", nl.Node, n)
+		}
+		for _, l := range nl.Lines {
+			at := ""
+			if !l.At.IsZero() {
+				at = l.At.UTC().Format("15:04:05.000000") + " "
+			}
+			fmt.Fprintf(&all, "%s%s\n", at, l)
+		}
+	}
+	fmt.Fprintf(&a, "%d matches\n", len(matches))
+	for _, m := range matches {
+		state := "UNEXPECTED"
+		if m.Expected {
+			state = "expected"
+		}
+		fmt.Fprintf(&a, "\n%s %s %s: %s\n  bad news: %s\n", state, m.Node, m.Source, m.Text, m.BadNews)
+		if m.Expected {
+			fmt.Fprintf(&a, "  declared: %s (%s)\n", m.Declared, m.Why)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "log-audit.txt"), provision.Redact([]byte(a.String()), secrets), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "log-lines.txt"), provision.Redact([]byte(all.String()), secrets), 0o644)
+}
+
+// Lines that several specs' faults cause, declared by the specs through
+// these (each says why).
+
+// expectHeartbeatStart: heartbeat started again by the spec (power-on,
+// the heal of a stopped or killed heartbeat) logs, in a container, that
+// it may not use realtime scheduling or lock its memory: the docker
+// provider's nodes lack those privileges (every heartbeat process says
+// it once at its start). Not on VMs.
+func (e *env) expectHeartbeatStart() {
+	if _, container := e.lab.Provider.(lab.Container); !container || e.c.Pacemaker() {
+		return
+	}
+	e.expectLogs("heartbeat starts again after the fault (power-on or heal), and in a container (docker provider) it may not use realtime scheduling or lock its memory: each heartbeat process logs so at its start",
+		`heartbeat: \[\d+\]: ERROR: Unable to set scheduler parameters\.: Operation not permitted$`,
+		`heartbeat: \[\d+\]: ERROR: Cannot lock ourselves into memory:  System limits on locked-in memory are too small\.$`)
+}
+
+// expectMultiplyActive: a node that kept the resources while it was cut
+// off from its peer (its corosync dead, or a partition), which took them
+// too, rejoins: the scheduler finds them active on both nodes and
+// recovers them (the split brain the spec reports, seen by Pacemaker).
+func (e *env) expectMultiplyActive(why string) {
+	e.expectLogs(why+": when the nodes see each other again, the scheduler finds the resources active on both and recovers them",
+		fmt.Sprintf(`pacemaker-schedulerd\[\d+\]:\s+error: (ocf|lsb) resource (%s|%s) might be active on 2 nodes \(attempting recovery\)$`,
+			regexp.QuoteMeta(templates.IPResource), regexp.QuoteMeta(templates.ServiceResource)))
+}
