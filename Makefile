@@ -44,8 +44,11 @@ test-unit:
 	$(GO) test ./...
 
 # Real labs: containers, sshd, Pacemaker, SFTP, both docker-provider stacks.
+# E2E_PARALLEL labs run at once (each its own name, subnet and ports);
+# E2E_PARALLEL=1 runs them one after the other.
+E2E_PARALLEL ?= 2
 test-e2e: build deps jdk
-	HALAB_E2E=1 $(GO) test -count=1 -timeout 60m -v ./cmd/halab -run 'TestE2E'
+	HALAB_E2E=1 $(GO) test -count=1 -timeout 80m -parallel $(E2E_PARALLEL) -v ./cmd/halab -run 'TestE2E'
 
 test: test-unit test-e2e
 
