@@ -54,11 +54,13 @@ test: test-unit test-e2e
 
 # Failover scenarios against the running lab (after make lab-up), with
 # the Ginkgo CLI pinned in go.mod (halab test builds it into build/).
-# LABELS='node || network' selects by label; REPEAT=N power-offs.
+# LABELS='node || network' selects by label; REPEAT=N power-offs; HEAVY=1
+# adds the specs labelled heavy, which the default run leaves out.
 LABELS ?=
 REPEAT ?= 2
+HEAVY ?=
 scenarios: build
-	$(HALAB) -c $(CONFIG) test --labels '$(LABELS)' --repeat $(REPEAT)
+	$(HALAB) -c $(CONFIG) test --labels '$(LABELS)' --repeat $(REPEAT) $(if $(HEAVY),--heavy)
 
 # Bring-up, provisioning, JDK upload and failover figures against their
 # baselines, into build/bench/bench.{md,json,html}. It destroys and recreates its

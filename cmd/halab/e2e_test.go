@@ -303,7 +303,7 @@ func TestE2ELab(t *testing.T) {
 // pre are halab's global arguments (-c FILE for a lab other than
 // lab.yaml's).
 func runScenarios(t *testing.T, bin, stack string, pre ...string) {
-	r := runHalab(t, bin, append(pre, "test", "--junit-report", "scenarios-"+stack+".xml", "--json-report", "scenarios-"+stack+".json")...)
+	r := runHalab(t, bin, append(pre, "test", "--heavy", "--junit-report", "scenarios-"+stack+".xml", "--json-report", "scenarios-"+stack+".json")...)
 	if r.code != 0 {
 		t.Fatalf("scenarios on %s: exit %d", stack, r.code)
 	}

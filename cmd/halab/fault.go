@@ -97,6 +97,7 @@ func (a *app) testCmd() *cobra.Command {
 	var labels, junit, jsonReport string
 	var repeat int
 	var bound time.Duration
+	var heavy bool
 	c := &cobra.Command{
 		Use:   "test [-- GINKGO_ARGS...]",
 		Short: "Run the failover scenarios (the Ginkgo suite in scenarios/) against the lab",
@@ -146,7 +147,7 @@ build/artifacts/<run>/<scenario>/.`,
 				argv = append(argv, "--label-filter="+labels)
 			}
 			argv = append(argv, args...)
-			argv = append(argv, suiteBin, "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), "-bound="+bound.String())
+			argv = append(argv, suiteBin, "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), "-bound="+bound.String(), fmt.Sprintf("-heavy=%t", heavy))
 			run := exec.Command(ginkgo, argv...)
 			run.Dir = l.Root
 			faults := newFaultWatch(cmd.OutOrStdout())
@@ -191,6 +192,7 @@ build/artifacts/<run>/<scenario>/.`,
 	c.Flags().StringVar(&junit, "junit-report", "scenarios-junit.xml", "JUnit report file name under build/")
 	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
 	c.Flags().DurationVar(&bound, "bound", 0, "override the failover bound derived from lab.yaml (0 = derived)")
+	c.Flags().BoolVar(&heavy, "heavy", false, "also run the specs labelled heavy (long CTS and Jepsen-style specs; CI runs them)")
 	return c
 }
 
