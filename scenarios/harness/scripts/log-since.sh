@@ -3,9 +3,10 @@
 # most $3 from each source: $1 the journal's cursor ("" = from $2, the
 # node's clock in seconds), then triples FILE INODE LINES. A file whose
 # inode changed or that shrank was rotated: it is read from its start.
-# Journal: the units corosync, pacemaker and heartbeat, systemd's lines
-# about them, and lines whose syslog identifier is one of their daemons'
-# (what logger -t writes as a daemon).
+# Journal: the lines of the units corosync, pacemaker and heartbeat,
+# systemd's lines about them, and lines whose syslog identifier is one of
+# their daemons' (what logger -t writes as a daemon); journalctl's own
+# messages (not JSON) pass too.
 cursor=$1 since=$2 max=$3
 shift 3
 if [ -d /run/systemd/system ]; then
@@ -16,13 +17,12 @@ if [ -d /run/systemd/system ]; then
     echo "==> journal since @$since"
     set -- "--since=@$since" "$@"
   fi
-  journalctl -q --no-pager -o json --output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_SYSTEMD_UNIT,UNIT "$1" \
-    _SYSTEMD_UNIT=corosync.service _SYSTEMD_UNIT=pacemaker.service _SYSTEMD_UNIT=heartbeat.service + \
-    UNIT=corosync.service UNIT=pacemaker.service UNIT=heartbeat.service + \
-    SYSLOG_IDENTIFIER=corosync SYSLOG_IDENTIFIER=pacemakerd SYSLOG_IDENTIFIER=pacemaker-based \
-    SYSLOG_IDENTIFIER=pacemaker-fenced SYSLOG_IDENTIFIER=pacemaker-execd SYSLOG_IDENTIFIER=pacemaker-attrd \
-    SYSLOG_IDENTIFIER=pacemaker-schedulerd SYSLOG_IDENTIFIER=pacemaker-controld SYSLOG_IDENTIFIER=heartbeat \
-    2>&1 | head -n "$max"
+  # The units and identifiers are selected here, not by journalctl's
+  # field matches: after a cursor, those miss the entries of the other
+  # journal files (a line logged by a user lands in the user's journal).
+  journalctl -q --no-pager -o json --output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_SYSTEMD_UNIT,UNIT "$1" 2>&1 |
+    grep -E '"(_SYSTEMD_UNIT|UNIT)":"(corosync|pacemaker|heartbeat)\.service"|"SYSLOG_IDENTIFIER":"(corosync|pacemakerd|pacemaker-(based|fenced|execd|attrd|schedulerd|controld)|heartbeat)"|^[^{]' |
+    head -n "$max"
   shift
 fi
 while [ $# -ge 3 ]; do
