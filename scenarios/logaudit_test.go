@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -185,4 +186,39 @@ func (e *env) expectMultiplyActive(why string) {
 	e.expectLogs(why+": when the nodes see each other again, the scheduler finds the resources active on both and recovers them",
 		fmt.Sprintf(`pacemaker-schedulerd\[\d+\]:\s+error: (ocf|lsb) resource (%s|%s) might be active on 2 nodes \(attempting recovery\)$`,
 			regexp.QuoteMeta(templates.IPResource), regexp.QuoteMeta(templates.ServiceResource)))
+}
+
+// The audit's failure quotes each unexpected line with its node and
+// source and the pattern it matched, and says how to declare it; the
+// artifacts hold every match (expected ones with their why) and every
+// line read, redacted.
+func TestLogAuditReport(t *testing.T) {
+	planted := harness.LogLine{Node: "node1", Source: "syslog identifier pacemaker-controld", Text: "pacemaker-controld[862]: error: planted secret-s3cr3t"}
+	lost := harness.LogLine{Node: "node2", Source: "pacemaker.service", Text: "pacemaker-controld[539]:  crit: Lost connection to cluster layer, shutting down"}
+	logs := []harness.NodeLogs{{Node: "node1", Lines: []harness.LogLine{planted}, Notes: []string{"journal read by time"}}, {Node: "node2", Lines: []harness.LogLine{lost}}}
+	ms := harness.MatchLogs("corosync", logs, []harness.Expected{{Why: "corosync was killed", Pattern: regexp.MustCompile(`crit: Lost connection to cluster layer`)}})
+	un := harness.Unexpected(ms)
+	msg := logAuditFailure(un, "/a/log-audit.txt")
+	for _, want := range []string{"1 cluster log line(s)", "node1 syslog identifier pacemaker-controld: pacemaker-controld[862]: error: planted", "bad news: [^(]error:", "E.expectLogs(", "/a/log-audit.txt"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("failure message lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "Lost connection") {
+		t.Errorf("the expected line is quoted as a failure:\n%s", msg)
+	}
+	dir := t.TempDir()
+	if err := writeLogAudit(dir, "corosync", logs, ms, [][]byte{[]byte("secret-s3cr3t")}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "log-audit.txt"))
+	all, _ := os.ReadFile(filepath.Join(dir, "log-lines.txt"))
+	for _, want := range []string{"UNEXPECTED node1", "expected node2", "declared: crit: Lost connection to cluster layer (corosync was killed)", "node1: journal read by time", "2 matches"} {
+		if !strings.Contains(string(a), want) {
+			t.Errorf("log-audit.txt lacks %q:\n%s", want, a)
+		}
+	}
+	if strings.Count(string(all), "\n") != 2 || strings.Contains(string(a)+string(all), "s3cr3t") {
+		t.Errorf("log-lines.txt %q or the audit not redacted", all)
+	}
 }
