@@ -317,8 +317,8 @@ var _ = Describe("failover", Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		var failed []string
 		for _, r := range res {
-			if !r.Pass {
-				failed = append(failed, fmt.Sprintf("%s: %s want %s got %d %s", r.Check, r.Action, r.WantString(), r.Got, r.Note))
+			if !r.Pass { // not run too: halab's own script must be checked whole
+				failed = append(failed, fmt.Sprintf("%s: %s want %s got %d %s %s", r.Check, r.Action, r.WantString(), r.Got, r.Result(), r.Note))
 			}
 		}
 		fmt.Fprintf(GinkgoWriter, "%s: %d checks, %d failed\n", where, len(res), len(failed))
