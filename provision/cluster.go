@@ -206,27 +206,6 @@ func (p *Provisioner) ConfigAudit() *ConfigAudit {
 	return p.configAudit
 }
 
-func countFindings(a *ConfigAudit) string {
-	if len(a.Findings) == 0 {
-		return "no findings"
-	}
-	var w, e int
-	for _, f := range a.Findings {
-		if f.Level == "error" {
-			e++
-		} else {
-			w++
-		}
-	}
-	switch {
-	case e == 0:
-		return plural(w, "warning")
-	case w == 0:
-		return plural(e, "error")
-	}
-	return plural(e, "error") + ", " + plural(w, "warning")
-}
-
 // waitVIP waits until the VIP serves HTTP from the host with a node's
 // hostname and the service runs on exactly one node.
 func (p *Provisioner) waitVIP(ctx context.Context) (bool, string, error) {

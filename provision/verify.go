@@ -147,10 +147,14 @@ func VerifyConfig(ctx context.Context, n lab.Runner, s *Stack) (*ConfigAudit, er
 		if err != nil {
 			return a, err
 		}
-		a.Findings = mergeFindings(a.Findings, fs)
+		a.Add(fs)
 	}
 	return a, nil
 }
+
+// Add merges fs into the audit's findings: one per level and text, with
+// every verifier that said it.
+func (a *ConfigAudit) Add(fs []Finding) { a.Findings = mergeFindings(a.Findings, fs) }
 
 var (
 	ansiRe = regexp.MustCompile(`\x1b\[[0-9;]*m`)
@@ -276,4 +280,28 @@ func meaning(text string) string {
 		return "stonith-enabled=true without a fence device: Pacemaker starts no resource at all"
 	}
 	return ""
+}
+
+// Count is "no findings", "3 warnings", "1 error, 2 warnings".
+func (a *ConfigAudit) Count() string { return countFindings(a) }
+
+func countFindings(a *ConfigAudit) string {
+	if len(a.Findings) == 0 {
+		return "no findings"
+	}
+	var w, e int
+	for _, f := range a.Findings {
+		if f.Level == "error" {
+			e++
+		} else {
+			w++
+		}
+	}
+	switch {
+	case e == 0:
+		return plural(w, "warning")
+	case w == 0:
+		return plural(e, "error")
+	}
+	return plural(e, "error") + ", " + plural(w, "warning")
 }

@@ -158,7 +158,9 @@ var _ = Describe("failover", Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		_, err = peer.Run(ctx, nil, "test", "-x", E.lab.Cfg.Service.JavaHome+"/bin/java")
 		Expect(err).NotTo(HaveOccurred(), "the standby node has the JDK")
-		AddReportEntry(prober.EntryName, prober.Entry{Scenario: "baseline", Stack: E.stack, Result: prober.Passed, Owners: rep.Owners, Timeline: prober.NewTimeline(samples)})
+		AddReportEntry(prober.EntryName, prober.Entry{Scenario: "baseline", Stack: E.stack, Result: prober.Passed, Owners: rep.Owners, Timeline: prober.NewTimeline(samples),
+			Config: a.ConfigFindings()})
+		reportConfigAudit(a)
 	}, SpecTimeout(4*time.Minute))
 
 	It("hard power-off of the owner: the VIP moves within the bound, the node rejoins", Label("node", "power-off", "needs-power"), func(ctx SpecContext) {
