@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,17 +19,33 @@ import (
 
 // localScript runs the check on this machine: the init script under sh,
 // as the node's root would run it, and procs.sh as it runs on the nodes.
+// This machine is shared (other tests, other checkouts run daemons that
+// land under init too): every action carries a mark in its environment,
+// and Kill kills only marked processes, logging any other that the plan
+// picked; a lab's node has no one else's daemons.
 type localScript struct {
 	t      *testing.T
 	script string
 	env    []string
+	mark   string
+}
+
+const lsbTestMark = "HALAB_LSB_TEST"
+
+func newLocalScript(t *testing.T, script string, env ...string) *localScript {
+	return &localScript{t: t, script: script, env: env, mark: lsbTestMark + "=" + strconv.Itoa(os.Getpid()) + "-" + t.Name()}
+}
+
+func (s *localScript) ours(pid int) bool {
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	return err == nil && slices.Contains(strings.Split(string(env), "\x00"), s.mark)
 }
 
 func (s *localScript) Action(ctx context.Context, action string) (int, string, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", s.script, action)
-	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Env = append(append(os.Environ(), s.env...), s.mark)
 	cmd.WaitDelay = 5 * time.Second // a daemon that kept our stdout
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
@@ -62,7 +81,18 @@ func (s *localScript) Processes(context.Context) (ProcTable, error) {
 }
 
 func (s *localScript) Kill(_ context.Context, procs []Proc) (int, error) {
-	return KilledCount(s.procs(KillArgs(procs)...))
+	var mine []Proc
+	for _, p := range procs {
+		if s.ours(p.PID) {
+			mine = append(mine, p)
+		} else {
+			s.t.Logf("not this test's, not killed: %+v", p)
+		}
+	}
+	if len(mine) == 0 {
+		return 0, nil
+	}
+	return KilledCount(s.procs(KillArgs(mine)...))
 }
 
 // A compliant script that keeps its own pid file (/run/NAME.pid, not the
@@ -74,17 +104,14 @@ func TestCheckLSBOwnPidFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pidFile := "/run/halab-demo.pid"
-	var env []string
+	// /run/NAME.pid, NAME unique to this run (other checkouts may run
+	// this test at the same time); without root, /run is not ours: the
+	// same script, its pid file moved.
+	pidFile := fmt.Sprintf("/run/halab-demo-test-%d.pid", os.Getpid())
 	if os.Geteuid() != 0 {
-		// Without root, /run is not ours: the same script, its pid file
-		// moved (the one thing that differs from the node's run).
 		pidFile = filepath.Join(t.TempDir(), "halab-demo.pid")
-		env = []string{"PIDFILE=" + pidFile}
-	} else if _, err := os.Stat(pidFile); err == nil {
-		t.Skipf("%s exists: another run of this test, or a real service of that name", pidFile)
 	}
-	r := &localScript{t: t, script: script, env: env}
+	r := newLocalScript(t, script, "PIDFILE="+pidFile)
 	res, err := CheckLSB(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +127,7 @@ func TestCheckLSBOwnPidFile(t *testing.T) {
 	if _, err := os.Stat(pidFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the plan ends with stop, and %s is still there: %v", pidFile, err)
 	}
-	if out, err := exec.Command("pgrep", "-f", "halab-demo").Output(); err == nil {
+	if out, err := exec.Command("pgrep", "-f", pidFile).Output(); err == nil {
 		t.Errorf("left running: %s", out)
 	}
 }
@@ -120,7 +147,7 @@ status) [ -e "$f" ] && exit 0; exit 3 ;;
 *) exit 2 ;;
 esac
 `), 0o755)
-	res, err := CheckLSB(context.Background(), &localScript{t: t, script: script})
+	res, err := CheckLSB(context.Background(), newLocalScript(t, script))
 	if err != nil {
 		t.Fatal(err)
 	}
