@@ -165,6 +165,9 @@ var (
 	// Pacemaker 1.1 through cluster-glue's cl_log on stderr:
 	// "crm_verify[PID]: YYYY/MM/DD_HH:MM:SS WARN: function: text"
 	pcmk1Line = regexp.MustCompile(`^[\w.-]+\[\d+\]: \S+ (EMERG|ALERT|CRIT|ERROR|WARN|notice|info|debug): (?:(\w+): )?(.*)$`)
+	// a verifier that could not read the CIB (Pacemaker not running):
+	// not a finding against the configuration
+	noCIB = regexp.MustCompile(`CIB query failed|Could not connect to the CIB|Signon to CIB failed`)
 	// the verifiers' closing lines, which repeat what the exit code says
 	summaryLine = regexp.MustCompile(`^(crm_verify: )?(Errors found during check: config not valid|Warnings found during check: config may not be valid|-V may provide more details|Use -V for more details)$`)
 )
@@ -186,9 +189,17 @@ func level(word string) string {
 // (ANSI colours stripped; the crm_verify lines it relays are read as
 // crm_verify's). A non-zero exit that is not one of v's OK codes is an
 // error: its unrecognised lines (schema validation) are error findings,
-// or, without any, one that quotes the exit code and the last line.
+// or, without any, one that quotes the exit code and the last line. A
+// verifier that could not read the CIB is an error, not a finding.
 func ParseVerifier(v Verifier, out string, code int) ([]Finding, error) {
 	ok := slices.Contains(v.OKExits, code)
+	if !ok {
+		for _, l := range strings.Split(ansiRe.ReplaceAllString(out, ""), "\n") {
+			if noCIB.MatchString(l) {
+				return nil, fmt.Errorf("%s could not read the CIB (is Pacemaker running?): %s", v.Name, strings.TrimSpace(l))
+			}
+		}
+	}
 	var fs []Finding
 	var other []string
 	for _, raw := range strings.Split(ansiRe.ReplaceAllString(out, ""), "\n") {

@@ -144,3 +144,23 @@ func TestConfigAuditFindings(t *testing.T) {
 		t.Error("clean summary")
 	}
 }
+
+// A verifier that cannot read the CIB (Pacemaker stopped on the node)
+// says nothing about the configuration: an error naming it, no finding.
+func TestParseVerifierWithoutCIB(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		v    Verifier
+		want string
+	}{
+		{"pcmk2.1.5-crm_verify-L-VV-pacemaker-down.exit66.txt", Pacemaker2Verifiers[0], "crm_verify could not read the CIB (is Pacemaker running?): crm_verify: CIB query failed: Input file not available"},
+		{"crmsh4.4-configure-verify-pacemaker-down.exit1.txt", Pacemaker2Verifiers[1], "crm configure verify could not read the CIB (is Pacemaker running?): ERROR: running cibadmin -Ql: Could not connect to the CIB: Transport endpoint is not connected"},
+		{"pcmk1.1.6-crm_verify-L-V-pacemaker-down.exit3.txt", Pacemaker116Verifiers[0], "crm_verify could not read the CIB (is Pacemaker running?): Live CIB query failed: connection failed"},
+	} {
+		out, code := readVerifierFixture(t, c.file)
+		fs, err := ParseVerifier(c.v, out, code)
+		if err == nil || err.Error() != c.want || len(fs) != 0 {
+			t.Errorf("%s: %v, %+v; want error %q", c.file, err, fs, c.want)
+		}
+	}
+}

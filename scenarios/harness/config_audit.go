@@ -27,7 +27,7 @@ func (c *Cluster) auditConfig(ctx context.Context, a *Audit) {
 		if err == nil {
 			var ca *provision.ConfigAudit
 			if ca, err = provision.VerifyConfig(ctx, node, c.Stack); err == nil {
-				a.Config = ca
+				a.Config, a.ConfigErr = ca, ""
 				return
 			}
 		}
