@@ -101,6 +101,10 @@ func capsFilter() (string, error) {
 	}
 	defer c.Close()
 	filter := c.Stack.Caps.LabelFilter()
+	if len(c.Stack.Subdaemons) == 0 {
+		fmt.Printf("==> leaving out the scenarios that kill Pacemaker 2's subdaemons (label needs-subdaemons): stack %s has none\n", c.Stack.Name)
+		filter += " && !needs-subdaemons"
+	}
 	if err := l.CanPower(); err != nil {
 		fmt.Printf("==> leaving out the scenarios that power nodes off (label needs-power): %v\n", err)
 		filter += " && !needs-power"
