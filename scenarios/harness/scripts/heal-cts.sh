@@ -2,7 +2,7 @@
 # Heals what the CTS faults leave on node $1: a Pacemaker subdaemon
 # ($2...) that pacemakerd did not respawn (it waits for the cluster to
 # return for those that exited while it thought it gone) is brought back
-# by restarting Pacemaker; maintenance mode and unmanaged resources
+# by a new pacemakerd; maintenance mode and unmanaged resources
 # (cluster-wide, in the CIB) are undone. Says what it did; silent when
 # there was nothing to heal.
 shift
@@ -19,7 +19,14 @@ if [ $# -gt 0 ] && [ -d /run/systemd/system ] && systemctl is-active --quiet pac
     done
   done
   if [ -n "$missing" ]; then
-    systemctl restart pacemaker && echo "restarted pacemaker: pacemakerd left$missing dead"
+    # Not a restart: the controller's clean shutdown waits for the
+    # attribute manager, perhaps one of the dead. A new pacemakerd adopts
+    # the subdaemons that run and starts the others; the unit's
+    # KillMode=process leaves the resources and the subdaemons alone.
+    pkill -KILL -x pacemakerd
+    sleep 1
+    systemctl reset-failed pacemaker 2>/dev/null
+    systemctl start pacemaker && echo "restarted pacemakerd, which started$missing again"
   fi
 fi
 # the CIB manager answers again within seconds after a restart
