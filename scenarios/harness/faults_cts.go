@@ -63,6 +63,7 @@ var (
 	serviceStartedScript = script("service-started")
 	wipeCIBScript        = script("wipe-cib")
 	healCTSScript        = script("heal-cts")
+	startStackScript     = script("start-stack")
 
 	crmMaintenance = lab.Remote("crm_attribute", "--type", "crm_config", "--name", "maintenance-mode", "--update", "true")
 	crmUnmanage    = lab.Remote("crm_attribute", "--type", "rsc_defaults", "--name", "is-managed", "--update", "false")
@@ -197,17 +198,48 @@ func ParseCIB(data []byte) (CIBVersion, error) {
 	return CIBVersion{AdminEpoch: x.AdminEpoch, Epoch: x.Epoch, Configuration: strings.TrimSpace(x.Configuration.Inner)}, nil
 }
 
-// StartStack starts a node's stack when it is stopped, with nothing else
-// of Heal (the resources stay unmanaged, the fail counts stay): the
-// stack's own heal step. It returns what it did.
-func (c *Cluster) StartStack(ctx context.Context, node string) ([]string, error) {
-	s, args := c.Stack.Heal(c.Lab.Cfg)
-	res, err := lab.Check(c.run(ctx, node, s, args...))
-	var did []string
-	for _, l := range strings.Split(strings.TrimSpace(string(res.Stdout)), "\n") {
-		if l != "" {
-			did = append(did, l)
-		}
+// StartStack starts a node's stack as an admin would (the stack's
+// daemons, in order), with nothing else of Heal: the resources stay
+// unmanaged, the fail counts stay, and nothing left in the daemons'
+// control groups is killed (the stack's heal does that after a killed
+// daemon).
+func (c *Cluster) StartStack(ctx context.Context, node string) error {
+	return c.must(ctx, node, startStackScript, c.Stack.Daemons...)
+}
+
+var crmFailCount = lab.Remote("crm_attribute", "-l", "reboot", "-G", "-q", "-N")
+
+// exitNoSuch is crm_attribute's exit status for an attribute that is not
+// set (CRM_EX_NOSUCH).
+const exitNoSuch = 105
+
+// OpFailCount is the fail count of one operation of a resource on a node,
+// as CTS's ResourceRecover reads it (crm_failcount --operation
+// --interval): Pacemaker 2's transient attribute
+// fail-count-RESOURCE#OP_INTERVALMS; 0 when it is not set.
+func (c *Cluster) OpFailCount(ctx context.Context, node, resource, op string, intervalMS int) (int, error) {
+	n, err := c.Node(ctx, node)
+	if err != nil {
+		return 0, err
 	}
-	return did, err
+	name := fmt.Sprintf("fail-count-%s#%s_%d", resource, op, intervalMS)
+	res, err := n.Sudo(ctx, nil, crmFailCount.Argv(node, "-n", name)...)
+	if err != nil {
+		return 0, err
+	}
+	if res.ExitCode == exitNoSuch {
+		return 0, nil
+	}
+	if _, err := lab.Check(res, nil); err != nil {
+		return 0, err
+	}
+	s := strings.TrimSpace(string(res.Stdout))
+	if s == "INFINITY" {
+		return infinity, nil
+	}
+	var v int
+	if _, err := fmt.Sscanf(s, "%d", &v); err != nil {
+		return 0, fmt.Errorf("%s on %s: %q is not a fail count", name, node, s)
+	}
+	return v, nil
 }
