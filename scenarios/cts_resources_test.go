@@ -161,7 +161,7 @@ var components = []component{
 	},
 	{
 		name: "pacemaker-schedulerd", onDC: true, respawned: []string{"pacemaker-schedulerd", "pacemaker-controld"},
-		expect: "pacemakerd respawns it; the DC's controller loses the scheduler, exits (1) and is respawned, a new DC is elected; when the DC is the owner" + controllerRace[1:],
+		expect: "pacemakerd respawns it; the DC's controller loses the scheduler, exits (1) and is respawned, a new DC is elected; when the DC is the owner," + controllerRace[1:],
 		logs: []string{
 			`pacemaker-controld.*error: Connection to pengine (IPC failed|closed)`,
 			`pacemaker-controld.*crit: Connection to the scheduler failed`,
