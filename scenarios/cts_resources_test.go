@@ -234,7 +234,7 @@ var _ = Describe("CTS resource and component tests", Serial, func() {
 			bound := 2 * *serviceFlag
 			E.probe(ctx)
 			E.inject(ctx, harness.FailResource, owner)
-			By(fmt.Sprintf("waiting for the recovery (on %q; empty: either node) and the fail count %d", want, before+1))
+			By(fmt.Sprintf("waiting for the recovery (on %q; empty: either node) and the fail count to rise", want))
 			var got string
 			Eventually(func(g Gomega) {
 				o, err := E.owner(ctx)
@@ -242,21 +242,40 @@ var _ = Describe("CTS resource and component tests", Serial, func() {
 				if want != "" {
 					g.Expect(o).To(Equal(want))
 				}
-				g.Expect(failCount()).To(Equal(before + 1))
+				g.Expect(failCount()).To(BeNumerically(">", before))
 				a := E.c.Audit(ctx)
 				timeline.audited(a)
 				g.Expect(a.VIPHolders()).To(Equal([]string{o}), a.String())
 				g.Expect(a.ServiceOn()).To(Equal([]string{o}), a.String())
 				got = o
 			}).WithContext(ctx).WithTimeout(bound + 30*time.Second).Should(Succeed())
-			By("the fail count stays at exactly +1")
-			Consistently(failCount).WithContext(ctx).WithTimeout(5 * time.Second).WithPolling(time.Second).Should(Equal(before + 1))
-			total := E.c.Audit(ctx).FailCounts()[provision.ServiceResource+"@"+owner]
-			rep, _ := E.report("cts-resource-recover", bound, prober.Passed,
-				fmt.Sprintf("recovered on %s; asyncmon fail count %d (the resource's, as crm_mon sums it: %d)", got, before+1, total))
+			By("the fail count settles")
+			var after int
+			Eventually(func(g Gomega) {
+				first, err := failCount()
+				g.Expect(err).NotTo(HaveOccurred())
+				time.Sleep(3 * time.Second)
+				after, err = failCount()
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(after).To(Equal(first))
+			}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
+			result, note := prober.Passed, fmt.Sprintf("recovered on %s; asyncmon fail count %d -> %d", got, before, after)
+			if after == before+2 {
+				// Pacemaker before 2.1.6 counts one simulated failure
+				// twice (its "_last_0" and "_last_failure_0" events):
+				// fixed upstream by a457eb83fe, the release in which
+				// CTS's ResourceRecover began to check the fail count.
+				result = prober.KnownLimitation
+				note += ": Pacemaker 2.1.5 counts a crm_resource --fail twice (fixed in 2.1.6)"
+			}
+			rep, entry := E.report("cts-resource-recover", bound, result, note)
 			Expect(rep.Recovered).To(BeTrue(), rep.String())
 			Expect(rep.DualOwner).To(BeFalse(), rep.String())
 			Expect(rep.LongestOutage).To(BeNumerically("<=", bound), rep.String())
+			if result == prober.KnownLimitation {
+				Skip("known limitation of Pacemaker 2.1.5, not a pass: " + entry.String())
+			}
+			Expect(after).To(Equal(before+1), "CTS expects the fail count exactly +1")
 		}, SpecTimeout(8*time.Minute))
 
 	It("CTS Reattach: the stack stops and starts on both nodes with the resources unmanaged; the VIP keeps serving and nothing restarts",

@@ -357,6 +357,9 @@ func runScenarios(t *testing.T, bin, stack string) {
 		for _, sc := range cts {
 			want[sc] = "passed"
 		}
+		// Pacemaker 2.1.5 often counts a crm_resource --fail twice
+		// (fixed in 2.1.6): a known limitation then, never a pass
+		want["cts-resource-recover"] = "(passed|known-limitation)"
 	}
 	sum := r.out[strings.LastIndex(r.out, "==> failover summary"):]
 	for sc, res := range want {
