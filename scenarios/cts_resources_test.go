@@ -255,6 +255,8 @@ var _ = Describe("CTS resource and component tests", Serial, func() {
 			// a stop and a start of the service
 			bound := 2 * *serviceFlag
 			E.probe(ctx)
+			E.expectLogs("crm_resource --fail records a simulated failure, which the scheduler recovers",
+				`pacemaker-schedulerd.*warning: Unexpected result \(error: Simulated failure\) was recorded for asyncmon of STRATOS on \S+`)
 			E.inject(ctx, harness.FailResource, owner)
 			By(fmt.Sprintf("waiting for the recovery (on %q; empty: either node) and the fail count to rise", want))
 			var got string
@@ -399,6 +401,11 @@ var _ = Describe("CTS resource and component tests", Serial, func() {
 				if len(comp.logs) > 0 {
 					E.expectLogs("SIGKILL of "+comp.name+" on "+target+" (CTS ComponentFail)", comp.logs...)
 				}
+				// a pacemakerd that adopted its subdaemons (after a heal)
+				// sees them die by polling, and says so as an error
+				E.expectLogs("pacemakerd finds the killed "+comp.name+" (and the subdaemons that exit with it) gone",
+					`pacemakerd.*error: `+comp.name+`\[[0-9]+\] terminated$`,
+					`pacemakerd.*error: pacemaker-(controld|attrd|fenced)\[[0-9]+\] terminated$`)
 				if !comp.keeps {
 					E.expectLogs("the DC recovers the resources from two nodes after the owner's controller left (no fencing)", twoActive...)
 				}
