@@ -52,7 +52,7 @@ func init() {
 		struct{ Kind, What string }{WipeCIB, "stop the node's stack and remove its CIB files (heal starts it with an empty CIB)"},
 	)
 	for _, k := range componentKinds {
-		Faults = append(Faults, struct{ Kind, What string }{KillComponent + k, "SIGKILL Pacemaker's pacemaker-" + k + " (pacemakerd respawns it)"})
+		Faults = append(Faults, struct{ Kind, What string }{KillComponent + k, "SIGKILL Pacemaker's pacemaker-" + k + " (pacemakerd is to respawn it)"})
 	}
 	Faults = append(Faults, heal...)
 }
