@@ -17,7 +17,7 @@ var Precise = ToolTable{
 	OS: "Ubuntu 12.04 LTS (precise)",
 	Packages: []Package{
 		{"heartbeat", "3.0.5", "messaging (ha.cf, crm yes), cl_status"},
-		{"pacemaker", "1.1.6", "crmd, crm_mon (no XML output: --as-xml came with 1.1.7), crm_attribute, crm_resource (--cleanup needs -r), cibadmin, crm_verify (-L, -V; logs through cluster-glue: \"crm_verify[PID]: DATE WARN: function: text\"), and the crm shell (configure verify)"},
+		{"pacemaker", "1.1.6", "crmd, crm_mon (no XML output: --as-xml came with 1.1.7), crm_attribute (--type, --name, --update, --delete), crm_resource (--cleanup needs -r; --fail --resource --node), cibadmin (--query --local), crm_verify (-L, -V; logs through cluster-glue: \"crm_verify[PID]: DATE WARN: function: text\"), and the crm shell (configure verify)"},
 		{"cluster-glue", "1.0.8", "lrmd, stonith plugins"},
 		{"resource-agents", "3.9.2", "ocf:heartbeat:IPaddr"},
 		{"openssh-server", "5.9p1", "no rsa-sha2 signatures, no server-sig-algs (7.2), no curve25519 (6.5): see lab's precise SSH test"},
@@ -120,9 +120,9 @@ var Precise = ToolTable{
 
 		"cl_status":     {Pkg: "heartbeat", Sub: []string{"hbstatus", "listnodes", "nodestatus *"}},
 		"crm_mon":       {Pkg: "pacemaker", Opts: append(opts("-1", "-r", "-f", "-A", "--version"), Opt{Name: "-X", Guard: GuardNewerPacemaker}, Opt{Name: "--as-xml", Guard: GuardNewerPacemaker}, Opt{Name: "--output-as=", Arg: true, Guard: GuardNewerPacemaker})},
-		"crm_attribute": {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete")},
-		"crm_resource":  {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:")},
-		"cibadmin":      {Pkg: "pacemaker", Opts: opts("-Q")},
+		"crm_attribute": {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete", "--update:")},
+		"crm_resource":  {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:", "--fail", "--resource:", "--node:")},
+		"cibadmin":      {Pkg: "pacemaker", Opts: opts("-Q", "--query", "--local")},
 		// crm_verify 1.1.6 (tools/crm_verify.c): -L reads the live CIB, each
 		// -V raises the log level from LOG_ERR (one: warnings); exit 0
 		// clean, 1 warnings, 2 errors, 3 no live CIB

@@ -96,6 +96,11 @@ type Stack struct {
 	// Heal restarts the stack's daemons when they were killed or stopped
 	// (and releases what they left behind): a script and its arguments.
 	Heal func(c *lab.Config) (script string, args []string)
+	// Subdaemons are the resource manager's daemons that its master
+	// process supervises and respawns (Pacemaker 2's pacemakerd), which
+	// the CTS ComponentFail scenarios kill one by one; none where the
+	// stack has no such master.
+	Subdaemons []string
 	// HealCRM clears what the resource manager keeps of a fault on a node
 	// (standby, fail counts), for the Pacemaker that stack runs: a script
 	// run with the node's name; "" without a resource manager.

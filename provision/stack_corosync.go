@@ -25,6 +25,8 @@ var corosyncStack = &Stack{
 	Messaging: "corosync",
 	Stop:      lab.Remote("systemctl", "stop", "pacemaker", "corosync"),
 	Caps:      Caps{ResourceManager: true, Monitor: true},
+	// pacemakerd's children, in its start order (Pacemaker 2.1)
+	Subdaemons: []string{"pacemaker-based", "pacemaker-fenced", "pacemaker-execd", "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld"},
 	Files: func(p templates.Params, s *Secrets) ([]File, error) {
 		conf, err := templates.CorosyncConf(p)
 		if err != nil {

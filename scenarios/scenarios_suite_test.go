@@ -106,6 +106,13 @@ func capsFilter() (string, error) {
 		fmt.Println("==> leaving out the heavy specs (label heavy): halab test --heavy runs them too")
 		filter += " && !" + HeavyLabel
 	}
+	if !c.Stack.Caps.ResourceManager {
+		fmt.Printf("==> leaving out the scenarios that need a resource manager (label needs-crm: standby, the monitor's restart, the CTS tests): stack %s has none, a known limitation\n", c.Stack.Name)
+	}
+	if len(c.Stack.Subdaemons) == 0 {
+		fmt.Printf("==> leaving out the scenarios that kill Pacemaker 2's subdaemons (label needs-subdaemons): stack %s has none\n", c.Stack.Name)
+		filter += " && !needs-subdaemons"
+	}
 	if err := l.CanPower(); err != nil {
 		fmt.Printf("==> leaving out the scenarios that power nodes off (label needs-power): %v\n", err)
 		filter += " && !needs-power"

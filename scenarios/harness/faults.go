@@ -76,6 +76,10 @@ func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
 	case Heal:
 		_, err = c.Heal(ctx, node)
 	default:
+		var ok bool
+		if ok, err = c.injectCTS(ctx, kind, node); ok {
+			break
+		}
 		return &lab.ConfigError{File: "halab fault", Problems: []string{fmt.Sprintf("unknown fault %q (known: %s)", kind, kinds())}}
 	}
 	if err != nil {
@@ -179,6 +183,13 @@ func (c *Cluster) Heal(ctx context.Context, node string) ([]string, error) {
 			script string
 			args   []string
 		}{c.Stack.HealCRM, []string{node}})
+	}
+	if c.Stack != nil && c.Pacemaker() {
+		h, args := c.healCTS(node)
+		steps = append(steps, struct {
+			script string
+			args   []string
+		}{h, args})
 	}
 	for _, st := range steps {
 		res, err := lab.Check(c.run(ctx, node, st.script, st.args...))
