@@ -202,7 +202,7 @@ var components = []component{
 
 var _ = Describe("CTS resource and component tests", Serial, func() {
 	It("CTS MaintenanceMode: in maintenance mode the resources are unmanaged and a killed service stays dead; leaving it recovers the service",
-		Label("cts", "cts-maintenance", "needs-crm", "needs-monitor"), func(ctx SpecContext) {
+		Label("cts", "cts-maintenance", HeavyLabel, "needs-crm", "needs-monitor"), func(ctx SpecContext) {
 			owner := E.stable(ctx)
 			watch := templates.ServiceMonitor + 10*time.Second
 			bound := watch + templates.ServiceMonitor + *serviceFlag
@@ -303,7 +303,7 @@ var _ = Describe("CTS resource and component tests", Serial, func() {
 		}, SpecTimeout(8*time.Minute))
 
 	It("CTS Reattach: the stack stops and starts on both nodes with the resources unmanaged; the VIP keeps serving and nothing restarts",
-		Label("cts", "cts-reattach", "needs-crm"), func(ctx SpecContext) {
+		Label("cts", "cts-reattach", HeavyLabel, "needs-crm"), func(ctx SpecContext) {
 			owner := E.stable(ctx)
 			peer := E.c.Peer(owner)
 			started := E.serviceStarted(ctx, owner)
@@ -357,7 +357,7 @@ var _ = Describe("CTS resource and component tests", Serial, func() {
 		}, SpecTimeout(10*time.Minute))
 
 	It("CTS ResyncCIB: a node started with an empty CIB gets the cluster's",
-		Label("cts", "cts-resync-cib", "needs-crm", "needs-subdaemons"), func(ctx SpecContext) {
+		Label("cts", "cts-resync-cib", HeavyLabel, "needs-crm", "needs-subdaemons"), func(ctx SpecContext) {
 			owner := E.stable(ctx)
 			peer := E.c.Peer(owner)
 			E.probe(ctx)
@@ -387,7 +387,7 @@ var _ = Describe("CTS resource and component tests", Serial, func() {
 			where = "the DC"
 		}
 		It(fmt.Sprintf("CTS ComponentFail %s: SIGKILL on %s; %s", comp.name, where, comp.expect),
-			Label("cts", "cts-component-fail", "cts-component-"+short, "needs-crm", "needs-subdaemons"), func(ctx SpecContext) {
+			Label(componentLabels(short)...), func(ctx SpecContext) {
 				owner := E.stable(ctx)
 				target := owner
 				if comp.onDC {
@@ -485,4 +485,17 @@ func (e *env) dc(ctx context.Context, node string) string {
 		g.Expect(e.c.Names()).To(ContainElement(dc), "the DC as %s sees it", node)
 	}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
 	return dc
+}
+
+// componentLabels are a ComponentFail spec's labels: the subdaemons whose
+// kill moves nothing (the fencer, the attribute manager, the scheduler)
+// are heavy, left out of the default run for time; those whose kill races
+// the controller stay in it.
+func componentLabels(short string) []string {
+	l := []string{"cts", "cts-component-fail", "cts-component-" + short, "needs-crm", "needs-subdaemons"}
+	switch short {
+	case "fenced", "attrd", "schedulerd":
+		l = append(l, HeavyLabel)
+	}
+	return l
 }
