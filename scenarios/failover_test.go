@@ -239,7 +239,7 @@ var _ = Describe("failover", Serial, func() {
 		Skip("known limitation of " + E.stack + ", not a pass: " + entry.String())
 	}, SpecTimeout(8*time.Minute))
 
-	It("SIGKILL of the messaging daemon on the owner: the peer takes over; without STONITH both hold the VIP", Label("daemon"), func(ctx SpecContext) {
+	It("SIGKILL of the messaging daemon on the owner: the peer takes over; without STONITH both hold the VIP", Label("daemon", "no-fencing"), func(ctx SpecContext) {
 		owner, survivor, bound := E.fault(ctx, harness.KillDaemon)
 		By("waiting for " + survivor + " to take the resources")
 		Eventually(func(g Gomega) {
@@ -256,14 +256,14 @@ var _ = Describe("failover", Serial, func() {
 		Expect(a.VIPHolders()).To(ConsistOf(owner, survivor), "both nodes hold the VIP: "+a.String())
 		note := fmt.Sprintf("split brain: %s keeps the VIP and the service after its %s died, %s took them over; %s",
 			owner, E.c.Stack.Messaging, survivor, E.noFencing())
-		E.report("kill-daemon", bound, prober.Passed, note)
+		E.report("kill-daemon", bound, prober.Unsafe, note)
 
 		By("restarting the daemon: the cluster must converge to one owner")
 		E.healAll(ctx, "kill-daemon")
 		E.converged(ctx)
 	}, SpecTimeout(12*time.Minute))
 
-	It("network partition of the owner: split brain is detected, one owner after healing", Label("network"), func(ctx SpecContext) {
+	It("network partition of the owner: split brain is detected, one owner after healing", Label("network", "no-fencing"), func(ctx SpecContext) {
 		owner, survivor, bound := E.fault(ctx, harness.Partition)
 		By("waiting for both sides to claim the VIP")
 		Eventually(func(g Gomega) {
@@ -274,7 +274,7 @@ var _ = Describe("failover", Serial, func() {
 		rules, err := E.c.PartitionRules(ctx, owner)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rules).NotTo(BeEmpty())
-		E.report("partition", bound, prober.Passed, fmt.Sprintf("split brain, %s: both %s and %s hold the VIP", E.noFencing(), owner, survivor))
+		E.report("partition", bound, prober.Unsafe, fmt.Sprintf("split brain, %s: both %s and %s hold the VIP", E.noFencing(), owner, survivor))
 
 		By("healing the partition: the cluster must converge to one owner")
 		start := time.Now()

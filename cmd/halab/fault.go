@@ -75,6 +75,15 @@ Faults:
 						fmt.Fprintf(l.Out, "==> %s: nothing to heal\n", n)
 					}
 				}
+				// A fence endpoint set to refuse is the lab's fault, not a
+				// node's: every heal undoes it.
+				did, err := c.HealFencing(ctx)
+				for _, d := range did {
+					fmt.Fprintf(l.Out, "==> %s: %s\n", harness.FenceEndpoint, d)
+				}
+				if err != nil {
+					return err
+				}
 				fmt.Fprintf(l.Out, "==> cluster now: %s\n", c.Audit(ctx))
 				return nil
 			}
