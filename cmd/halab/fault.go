@@ -103,7 +103,7 @@ Faults:
 
 func (a *app) testCmd() *cobra.Command {
 	var labels, junit, jsonReport string
-	var repeat int
+	var repeat, partitions int
 	var bound time.Duration
 	c := &cobra.Command{
 		Use:   "test [-- GINKGO_ARGS...]",
@@ -140,7 +140,7 @@ build/artifacts/<run>/<scenario>/.`,
 				argv = append(argv, "--label-filter="+labels)
 			}
 			argv = append(argv, args...)
-			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), "-bound="+bound.String())
+			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), fmt.Sprintf("-partitions=%d", partitions), "-bound="+bound.String())
 			run := exec.Command(ginkgo, argv...)
 			run.Dir = l.Root
 			faults := newFaultWatch(cmd.OutOrStdout())
@@ -184,6 +184,7 @@ build/artifacts/<run>/<scenario>/.`,
 	c.Flags().StringVar(&labels, "labels", "", "Ginkgo label filter, e.g. 'node || network', '!repeat'")
 	c.Flags().StringVar(&junit, "junit-report", "scenarios-junit.xml", "JUnit report file name under build/")
 	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
+	c.Flags().IntVar(&partitions, "partitions", 5, "partitions in a row in the fenced partition scenario (fencing.agent auto)")
 	c.Flags().DurationVar(&bound, "bound", 0, "override the failover bound derived from lab.yaml (0 = derived)")
 	return c
 }
