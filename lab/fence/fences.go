@@ -60,7 +60,18 @@ func Fences(entries []Entry, since time.Time) []Fence {
 	start := func(e Entry) time.Time { return e.Time.Add(-time.Duration(e.TookMS) * time.Millisecond) }
 	var out []Fence
 	for i, e := range entries {
-		if e.Event != "request" || (e.Action != "kill" && e.Action != "restart") || e.Target == "" {
+		if e.Event != "request" || e.Target == "" {
+			continue
+		}
+		// A reboot of a machine that was already off: fence_docker finds
+		// it off and only starts it (no power-off request).
+		if e.Action == "start" && !strings.HasPrefix(e.Result, "refused") {
+			if f, ok := offAtStart(entries, i, since); ok {
+				out = append(out, f)
+			}
+			continue
+		}
+		if e.Action != "kill" && e.Action != "restart" {
 			continue
 		}
 		began := start(e)
@@ -109,6 +120,52 @@ func Fences(entries []Entry, since time.Time) []Fence {
 		out = append(out, f)
 	}
 	return out
+}
+
+// sameReboot is how far back a power-off may be and still make a start
+// the second half of the same reboot: the agent polls the power state
+// for up to its power_timeout between the two.
+const sameReboot = time.Minute
+
+// offAtStart reads entries[i], a start, as a fence when the agent found
+// the machine off just before (its status query says off) and had not
+// powered it off itself: the machine was confirmed off by that query.
+func offAtStart(entries []Entry, i int, since time.Time) (Fence, bool) {
+	e := entries[i]
+	start := func(e Entry) time.Time { return e.Time.Add(-time.Duration(e.TookMS) * time.Millisecond) }
+	var status *Entry
+	for j := i - 1; j >= 0; j-- {
+		p := entries[j]
+		if p.Event != "request" || p.Target != e.Target {
+			continue
+		}
+		if start(e).Sub(p.Time) > sameReboot {
+			break
+		}
+		if p.Action == "kill" || p.Action == "restart" {
+			return Fence{}, false // a reboot's power-on
+		}
+		if p.Serial == e.Serial && p.Action == "inspect" && status == nil {
+			if p.Power != "off" || start(e).Sub(start(p)) > statusLead {
+				return Fence{}, false
+			}
+			status = &entries[j]
+		}
+	}
+	if status == nil || start(*status).Before(since) {
+		return Fence{}, false
+	}
+	f := Fence{By: commonName(e.Client), Node: e.Node, Machine: e.Target, Began: start(*status), Off: status.Time, Result: "ok: already off"}
+	for _, n := range entries[i+1:] {
+		if n.Event == "request" && n.Target == e.Target && (n.Action == "kill" || n.Action == "restart") {
+			break
+		}
+		if n.Event == "power-on" && n.Target == e.Target && strings.HasPrefix(n.Result, "ok") {
+			f.On = n.Time
+			break
+		}
+	}
+	return f, true
 }
 
 // Refusals counts the requests the endpoint refused on purpose (fence.

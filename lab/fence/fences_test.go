@@ -102,3 +102,38 @@ func TestFencesPowerOnNotTakenFromTheNextFence(t *testing.T) {
 		t.Errorf("off fence time %s (no status after it: the kill's own time)", fs[0].Time())
 	}
 }
+
+// A reboot of a machine already off (powered off before the fence, as
+// when the fence device failed until then): the agent's status query
+// says off, it starts the machine, no power-off request. That query
+// confirms the machine off. The live shape, after a failing device healed.
+func TestFencesOfAMachineAlreadyOff(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 13, 47, 29, 138e6, time.UTC)
+	n1 := "CN=node1,OU=node,O=halab lab fen"
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	req := func(ms int, action, power string, status int, took int64, result string) Entry {
+		return Entry{Time: at(ms), Event: "request", Client: n1, Serial: "aa", Target: "fen-node2", Node: "node2",
+			Action: action, Power: power, Status: status, TookMS: took, Result: result}
+	}
+	log := []Entry{
+		{Time: at(-12000), Event: "request", Client: n1, Serial: "aa", Status: 503, Result: "refused: the fence endpoint of lab fen refuses every request"},
+		req(0, "inspect", "off", 200, 19, "ok"),
+		req(116, "start", "off", 204, 34, "ok: power-on started"),
+		req(922, "inspect", "off", 200, 125, "ok"),
+		req(9182, "inspect", "on", 200, 39, "ok"),
+		{Time: at(11981), Event: "power-on", Client: n1, Serial: "aa", Target: "fen-node2", Node: "node2", Action: "start", Result: "ok", Power: "on", TookMS: 11864},
+	}
+	fs := Fences(log, t0.Add(-time.Minute))
+	if len(fs) != 1 {
+		t.Fatalf("fences %+v, want one", fs)
+	}
+	f := fs[0]
+	if !f.OK() || f.Node != "node2" || f.By != "node1" || f.Result != "ok: already off" || f.Time() != 19*time.Millisecond || f.Reboot() != 12000*time.Millisecond {
+		t.Errorf("fence %+v (time %s, reboot %s)", f, f.Time(), f.Reboot())
+	}
+	// The power-on of a reboot that powered the machine off is not a
+	// fence of its own.
+	if fs := Fences(rebootLog(t0), t0.Add(-time.Minute)); len(fs) != 1 {
+		t.Errorf("a reboot read as %d fences: %+v", len(fs), fs)
+	}
+}
