@@ -105,6 +105,7 @@ func (e *env) report(scenario string, bound time.Duration, result, note string) 
 	rep := prober.Analyze(samples, time.Second)
 	entry := prober.NewEntry(scenario, e.stack, bound, rep)
 	entry.Result, entry.Note = result, note
+	e.addFences(&entry)
 	AddReportEntry(prober.EntryName, timeline.reported(entry, samples))
 	fmt.Fprintf(GinkgoWriter, "prober: %s\n%s\n", rep, entry)
 	return rep, entry

@@ -97,6 +97,25 @@ func (d *dualHolders) saw(a *harness.Audit) {
 	d.since = time.Time{}
 }
 
+// addFences puts into a scenario's entry the fences since its fault was
+// injected, on a lab that fences: the power-off, stop-messaging and
+// other scenarios that fence as a side effect report them too.
+func (e *env) addFences(entry *prober.Entry) {
+	since := timeline.injectedAt()
+	if !e.lab.Cfg.FencingOn() || since.IsZero() {
+		return
+	}
+	fs, _, err := e.c.FenceLog(since.Add(-time.Second))
+	if err != nil {
+		fmt.Fprintf(GinkgoWriter, "reading the fence endpoint's log: %v\n", err)
+		return
+	}
+	entry.Fenced, entry.FenceTime = fenced(fs)
+	if n := fenceNote(fs); n != "" {
+		entry.Note = strings.TrimPrefix(entry.Note+"; "+n, "; ")
+	}
+}
+
 // reportFence adds the scenario's entry with its fences.
 func (e *env) reportFence(scenario string, bound time.Duration, fs []fence.Fence, note string) (prober.Report, *prober.Entry) {
 	time.Sleep(2 * time.Second) // see the owner serve for a while
