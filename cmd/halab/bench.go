@@ -21,7 +21,7 @@ import (
 // benchFigures are the figures `halab bench` knows, in the order it
 // measures them: the lab's bring-up first, the from-nothing build last
 // because it removes the bench's images.
-var benchFigures = []string{"lab", "provision-warm", "jdk-push", "failover", "suite", "up-scratch"}
+var benchFigures = []string{"lab", "provision-warm", "jdk-push", "failover", "fencing", "suite", "up-scratch"}
 
 type benchOpts struct {
 	reps        int
@@ -50,6 +50,9 @@ against one you are using. Figures:
                   the same file to the same node, alternated, as throughput
   failover        the scenario suite's power-off spec per stack and timing
                   profile: the prober's outage and outage/bound
+  fencing         the power-off spec's outage without fencing beside the
+                  outage with fencing.agent auto (alternated, one run), and
+                  the fence time from the fence endpoint's request log
   suite           the full scenario suite's wall time per stack
   up-scratch      halab up from nothing: removes this lab's node image and
                   its base (HALAB_BASE_REPO), so only for a non-default image`,
@@ -188,6 +191,7 @@ func (b *bench) run(ctx context.Context) error {
 		{"provision-warm", b.warmFigure},
 		{"jdk-push", b.pushFigure},
 		{"failover", b.failoverFigure},
+		{"fencing", b.fencingFigure},
 		{"suite", b.suiteFigure},
 		{"up-scratch", b.scratchFigure},
 	}
