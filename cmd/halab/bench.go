@@ -448,8 +448,9 @@ func (b *bench) provisionStack(ctx context.Context, stack, profile string) (stri
 }
 
 // profileConfig writes a copy of the lab file whose timings are the named
-// profile's, beside it (so its relative paths still resolve); the copy
-// describes the same lab: same name, nodes and state.
+// profile's, beside it (so its relative paths still resolve) at
+// lab.DerivedPath; the copy describes the same lab: same name, nodes and
+// state.
 func (b *bench) profileConfig(profile string) (string, error) {
 	if profile == b.l.Cfg.Timings.Profile {
 		return b.config, nil
@@ -462,7 +463,8 @@ func (b *bench) profileConfig(profile string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", b.config, err)
 	}
-	p := filepath.Join(filepath.Dir(b.config), "."+strings.TrimSuffix(filepath.Base(b.config), filepath.Ext(b.config))+"."+profile+".yaml")
+	// The same lab (lab.Open gives a derived file its identity).
+	p := lab.DerivedPath(b.config, profile)
 	if err := os.WriteFile(p, out, 0o644); err != nil {
 		return "", err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -101,7 +100,7 @@ func (b *bench) fencingConfig(agent string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", b.config, err)
 	}
-	p := filepath.Join(filepath.Dir(b.config), "."+strings.TrimSuffix(filepath.Base(b.config), filepath.Ext(b.config))+".fencing-"+agent+".yaml")
+	p := lab.DerivedPath(b.config, "fencing-"+agent)
 	if err := os.WriteFile(p, out, 0o644); err != nil {
 		return "", err
 	}
