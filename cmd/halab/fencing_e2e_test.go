@@ -34,7 +34,9 @@ func TestE2EFencing(t *testing.T) {
 	if cfg.Name == def.Name || cfg.Subnet() == def.Subnet() || cfg.Providers.Docker.SSHPort == def.Providers.Docker.SSHPort {
 		t.Fatalf("%s must describe a lab of its own (name %s, subnet %s, ssh_port %d)", fencingLabFile, cfg.Name, cfg.Subnet(), cfg.Providers.Docker.SSHPort)
 	}
-	h := func(args ...string) halabRun { return runHalab(t, bin, append([]string{"-c", fencingLabFile}, args...)...) }
+	h := func(args ...string) halabRun {
+		return runHalab(t, bin, append([]string{"-c", fencingLabFile}, args...)...)
+	}
 	must := func(t *testing.T, args ...string) string {
 		t.Helper()
 		r := h(args...)
