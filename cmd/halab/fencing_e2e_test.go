@@ -34,12 +34,13 @@ func TestE2EFencing(t *testing.T) {
 	if cfg.Name == def.Name || cfg.Subnet() == def.Subnet() || cfg.Providers.Docker.SSHPort == def.Providers.Docker.SSHPort {
 		t.Fatalf("%s must describe a lab of its own (name %s, subnet %s, ssh_port %d)", fencingLabFile, cfg.Name, cfg.Subnet(), cfg.Providers.Docker.SSHPort)
 	}
-	h := func(args ...string) halabRun {
+	h := func(t *testing.T, args ...string) halabRun {
+		t.Helper()
 		return runHalab(t, bin, append([]string{"-c", fencingLabFile}, args...)...)
 	}
 	must := func(t *testing.T, args ...string) string {
 		t.Helper()
-		r := h(args...)
+		r := h(t, args...)
 		if r.code != 0 {
 			t.Fatalf("halab -c %s %s: exit %d", fencingLabFile, strings.Join(args, " "), r.code)
 		}
@@ -48,7 +49,7 @@ func TestE2EFencing(t *testing.T) {
 	must(t, "down")
 	t.Cleanup(func() {
 		if os.Getenv("HALAB_E2E_KEEP") == "" {
-			h("down")
+			h(t, "down")
 		}
 	})
 	fenceDir := fence.Dir(filepath.Join(repoRoot, ".halab", cfg.Name))
@@ -75,15 +76,15 @@ func TestE2EFencing(t *testing.T) {
 			}
 			// No Docker socket on the node, no engine on the host's
 			// address on the lab network, the endpoint answering.
-			if r := h("ssh", n, "--", "test", "-e", "/var/run/docker.sock"); r.code == 0 {
+			if r := h(t, "ssh", n, "--", "test", "-e", "/var/run/docker.sock"); r.code == 0 {
 				t.Errorf("%s has a Docker socket", n)
 			}
 			for _, port := range []string{"2375", "2376"} {
-				if r := h("ssh", n, "--", "timeout", "5", "bash", "-c", "echo > /dev/tcp/"+cfg.FenceAddress().String()+"/"+port); r.code == 0 {
+				if r := h(t, "ssh", n, "--", "timeout", "5", "bash", "-c", "echo > /dev/tcp/"+cfg.FenceAddress().String()+"/"+port); r.code == 0 {
 					t.Errorf("%s reaches %s:%s (a Docker engine's TCP port)", n, cfg.FenceAddress(), port)
 				}
 			}
-			if r := h("ssh", n, "--", "timeout", "5", "bash", "-c", "echo > /dev/tcp/"+cfg.FenceAddress().String()+"/"+strings.TrimPrefix(cfg.FenceEndpoint(), cfg.FenceAddress().String()+":")); r.code != 0 {
+			if r := h(t, "ssh", n, "--", "timeout", "5", "bash", "-c", "echo > /dev/tcp/"+cfg.FenceAddress().String()+"/"+strings.TrimPrefix(cfg.FenceEndpoint(), cfg.FenceAddress().String()+":")); r.code != 0 {
 				t.Errorf("%s cannot reach the fence endpoint %s", n, cfg.FenceEndpoint())
 			}
 		}
@@ -97,7 +98,7 @@ func TestE2EFencing(t *testing.T) {
 		// The fencing scenarios, and the failovers that must behave as
 		// before with fencing on. kill-daemon and partition run as their
 		// fencing variants: the split-brain ones are left out (no-fencing).
-		r := h("test", "--partitions", partitions, "--labels", "fencing || power-off || graceful || (service && needs-monitor) || no-fencing",
+		r := h(t, "test", "--partitions", partitions, "--labels", "fencing || power-off || graceful || (service && needs-monitor) || no-fencing",
 			"--junit-report", "scenarios-fencing.xml", "--json-report", "scenarios-fencing.json")
 		if r.code != 0 {
 			t.Fatalf("scenarios: exit %d", r.code)
