@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,7 +85,7 @@ func TestE2EFencing(t *testing.T) {
 					t.Errorf("%s reaches %s:%s (a Docker engine's TCP port)", n, cfg.FenceAddress(), port)
 				}
 			}
-			if r := h(t, "ssh", n, "--", "timeout", "5", "bash", "-c", "echo > /dev/tcp/"+cfg.FenceAddress().String()+"/"+strings.TrimPrefix(cfg.FenceEndpoint(), cfg.FenceAddress().String()+":")); r.code != 0 {
+			if r := h(t, "ssh", n, "--", "timeout", "5", "bash", "-c", "echo > /dev/tcp/"+cfg.FenceAddress().String()+"/"+strconv.Itoa(cfg.Fencing.Port)); r.code != 0 {
 				t.Errorf("%s cannot reach the fence endpoint %s", n, cfg.FenceEndpoint())
 			}
 		}
