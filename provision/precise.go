@@ -121,6 +121,8 @@ var Precise = ToolTable{
 		"crm_mon":       {Pkg: "pacemaker", Opts: append(opts("-1", "-r", "-f", "-A", "--version"), Opt{Name: "-X", Guard: GuardNewerPacemaker}, Opt{Name: "--as-xml", Guard: GuardNewerPacemaker}, Opt{Name: "--output-as=", Arg: true, Guard: GuardNewerPacemaker})},
 		"crm_attribute": {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete")},
 		"crm_resource":  {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:")},
+		// the fencing scenario's fence request (-B/--reboot since 1.1.0)
+		"stonith_admin": {Pkg: "pacemaker", Opts: opts("--reboot:")},
 		"cibadmin":      {Pkg: "pacemaker", Opts: opts("-Q")},
 		"crm":           {Pkg: "pacemaker (crm shell)", Opts: opts("-F"), Sub: []string{"configure load update *", "configure delete *", "node standby *", "node online *"}},
 
