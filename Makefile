@@ -44,18 +44,23 @@ test-unit:
 	$(GO) test ./...
 
 # Real labs: containers, sshd, Pacemaker, SFTP, both docker-provider stacks.
+# E2E_PARALLEL labs run at once (each its own name, subnet and ports);
+# E2E_PARALLEL=1 runs them one after the other.
+E2E_PARALLEL ?= 2
 test-e2e: build deps jdk
-	HALAB_E2E=1 $(GO) test -count=1 -timeout 60m -v ./cmd/halab -run 'TestE2E'
+	HALAB_E2E=1 $(GO) test -count=1 -timeout 80m -parallel $(E2E_PARALLEL) -v ./cmd/halab -run 'TestE2E'
 
 test: test-unit test-e2e
 
 # Failover scenarios against the running lab (after make lab-up), with
 # the Ginkgo CLI pinned in go.mod (halab test builds it into build/).
-# LABELS='node || network' selects by label; REPEAT=N power-offs.
+# LABELS='node || network' selects by label; REPEAT=N power-offs; HEAVY=1
+# adds the specs labelled heavy, which the default run leaves out.
 LABELS ?=
 REPEAT ?= 2
+HEAVY ?=
 scenarios: build
-	$(HALAB) -c $(CONFIG) test --labels '$(LABELS)' --repeat $(REPEAT)
+	$(HALAB) -c $(CONFIG) test --labels '$(LABELS)' --repeat $(REPEAT) $(if $(HEAVY),--heavy)
 
 # Bring-up, provisioning, JDK upload and failover figures against their
 # baselines, into build/bench/bench.{md,json,html}. It destroys and recreates its

@@ -30,6 +30,7 @@ var (
 	serviceFlag   = flag.Duration("service-start", 10*time.Second, "allowance for the service to start on the new owner, added to the membership timeout to make the failover bound")
 	boundFlag     = flag.Duration("bound", 0, "override the failover bound derived from lab.yaml (0 = derived); a bound the cluster cannot meet shows a failing scenario with its artifacts")
 	repeatFlag    = flag.Int("repeat", 2, "power-offs in the repeated-failover scenario")
+	heavyFlag     = flag.Bool("heavy", false, "also run the specs labelled heavy (long CTS and Jepsen-style specs the default run leaves out; CI runs them)")
 	artifactsFlag = flag.String("artifacts", "", "directory for failed scenarios' crm_mon, CIB, logs and prober timeline (default: build/artifacts/RUN of the checkout)")
 )
 
@@ -105,6 +106,10 @@ func capsFilter() (string, error) {
 	// split-brain ones; a lab that does not, the split-brain ones, whose
 	// results say UNSAFE (no fencing).
 	filter += " && " + fencingFilter(l.Cfg.FencingOn())
+	if !*heavyFlag {
+		fmt.Println("==> leaving out the heavy specs (label heavy): halab test --heavy runs them too")
+		filter += " && !" + HeavyLabel
+	}
 	if err := l.CanPower(); err != nil {
 		fmt.Printf("==> leaving out the scenarios that power nodes off (label needs-power): %v\n", err)
 		filter += " && !needs-power"
@@ -121,6 +126,10 @@ func fencingFilter(on bool) string {
 	}
 	return "!fencing"
 }
+
+// HeavyLabel marks the specs that the default run leaves out for time
+// (halab test --heavy, and CI, run them).
+const HeavyLabel = "heavy"
 
 func configPath() string {
 	if *configFlag != "" {

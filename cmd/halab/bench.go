@@ -111,13 +111,15 @@ func (o *benchOpts) check() error {
 
 // bench holds one run: the lab it drives, where results go, what it got.
 type bench struct {
-	l       *lab.Lab
-	config  string // absolute path of the lab file
-	self    string // this halab binary, run for up/provision/down
-	o       benchOpts
-	out     string
-	started time.Time
-	report  benchReport
+	l *lab.Lab
+	// suiteBin is the scenario suite, compiled once per bench.
+	suiteBin string
+	config   string // absolute path of the lab file
+	self     string // this halab binary, run for up/provision/down
+	o        benchOpts
+	out      string
+	started  time.Time
+	report   benchReport
 	// upRetries counts ups that failed and were retried.
 	upRetries int
 	// logSeq numbers the log files in the order the commands ran.

@@ -30,12 +30,25 @@ type suiteRun struct {
 // `make scenarios` does, and reads its JSON report.
 func (b *bench) ginkgo(ctx context.Context, name, cfg, labelFilter string) (suiteRun, error) {
 	report := filepath.Join(b.out, "logs", fmt.Sprintf("%03d-%s.json", b.logSeq+1, name))
+	var r suiteRun
+	// The suite is compiled once per bench into its own directory: ginkgo
+	// would compile each run to scenarios/scenarios.test, which a lab's
+	// `halab test` in the same checkout uses too.
+	if b.suiteBin == "" {
+		bin, err := filepath.Abs(filepath.Join(b.out, "suite", "scenarios.test"))
+		if err != nil {
+			return r, err
+		}
+		if _, err := b.runLogged(ctx, "compile-suite", nil, "go", "run", "github.com/onsi/ginkgo/v2/ginkgo", "build", "-o", bin, "./scenarios"); err != nil {
+			return r, fmt.Errorf("compiling the scenario suite: %w", err)
+		}
+		b.suiteBin = bin
+	}
 	args := []string{"run", "github.com/onsi/ginkgo/v2/ginkgo", "-v", "--json-report=" + report}
 	if labelFilter != "" {
 		args = append(args, "--label-filter="+labelFilter)
 	}
-	args = append(args, "./scenarios", "--", "-config="+cfg)
-	var r suiteRun
+	args = append(args, b.suiteBin, "--", "-config="+cfg)
 	r.took, r.err = b.runLogged(ctx, name, []string{"HALAB_SCENARIOS=1"}, "go", args...)
 	if ctx.Err() != nil {
 		return r, ctx.Err()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -105,6 +106,7 @@ func (a *app) testCmd() *cobra.Command {
 	var labels, junit, jsonReport string
 	var repeat, partitions int
 	var bound time.Duration
+	var heavy bool
 	c := &cobra.Command{
 		Use:   "test [-- GINKGO_ARGS...]",
 		Short: "Run the failover scenarios (the Ginkgo suite in scenarios/) against the lab",
@@ -122,12 +124,26 @@ build/artifacts/<run>/<scenario>/.`,
 			if err != nil {
 				return err
 			}
-			// The Ginkgo CLI pinned in go.mod, built once into build/.
-			ginkgo := filepath.Join(l.Root, "build", "ginkgo")
-			build := exec.CommandContext(cmd.Context(), "go", "build", "-o", ginkgo, "github.com/onsi/ginkgo/v2/ginkgo")
-			build.Dir, build.Stdout, build.Stderr = l.Root, cmd.ErrOrStderr(), cmd.ErrOrStderr()
-			if err := build.Run(); err != nil {
-				return fmt.Errorf("building the Ginkgo CLI: %w", err)
+			// The Ginkgo CLI pinned in go.mod, built into build/ (by way of
+			// a file of its own renamed into place: another lab's run may be
+			// executing it), and the suite compiled into a directory of
+			// this run's own: ginkgo would otherwise compile every run's
+			// suite to the same scenarios/scenarios.test, and two labs'
+			// runs in one checkout would replace each other's.
+			ginkgo, err := buildGinkgo(cmd.Context(), l.Root, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			suiteDir, err := os.MkdirTemp(filepath.Join(l.Root, "build"), "suite-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(suiteDir)
+			suiteBin := filepath.Join(suiteDir, "scenarios.test")
+			compile := exec.CommandContext(cmd.Context(), ginkgo, "build", "-o", suiteBin, "./scenarios")
+			compile.Dir, compile.Stdout, compile.Stderr = l.Root, cmd.ErrOrStderr(), cmd.ErrOrStderr()
+			if err := compile.Run(); err != nil {
+				return fmt.Errorf("compiling the scenario suite: %w", err)
 			}
 			// --grace-period: on an interrupt each heal may take that long
 			// (power a node on, restart daemons) before Ginkgo moves on.
@@ -140,7 +156,7 @@ build/artifacts/<run>/<scenario>/.`,
 				argv = append(argv, "--label-filter="+labels)
 			}
 			argv = append(argv, args...)
-			argv = append(argv, "./scenarios", "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), fmt.Sprintf("-partitions=%d", partitions), "-bound="+bound.String())
+			argv = append(argv, suiteBin, "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), fmt.Sprintf("-partitions=%d", partitions), "-bound="+bound.String(), fmt.Sprintf("-heavy=%t", heavy))
 			run := exec.Command(ginkgo, argv...)
 			run.Dir = l.Root
 			faults := newFaultWatch(cmd.OutOrStdout())
@@ -186,6 +202,7 @@ build/artifacts/<run>/<scenario>/.`,
 	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
 	c.Flags().IntVar(&partitions, "partitions", 5, "partitions in a row in the fenced partition scenario (fencing.agent auto)")
 	c.Flags().DurationVar(&bound, "bound", 0, "override the failover bound derived from lab.yaml (0 = derived)")
+	c.Flags().BoolVar(&heavy, "heavy", false, "also run the specs labelled heavy (long CTS and Jepsen-style specs; CI runs them)")
 	return c
 }
 
@@ -259,4 +276,26 @@ func (f *faultWatch) left() string {
 		return ""
 	}
 	return " (this run injected, and no heal is known to have undone: " + strings.Join(slices.Compact(slices.Clone(f.injected)), ", ") + ")"
+}
+
+// buildGinkgo builds the Ginkgo CLI pinned in go.mod into root's build/
+// and returns its path. It is built to a file of its own and renamed into
+// place, so that a run that executes the one there is not disturbed.
+func buildGinkgo(ctx context.Context, root string, out io.Writer) (string, error) {
+	ginkgo := filepath.Join(root, "build", "ginkgo")
+	if err := os.MkdirAll(filepath.Dir(ginkgo), 0o755); err != nil {
+		return "", err
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", ginkgo, os.Getpid())
+	build := exec.CommandContext(ctx, "go", "build", "-o", tmp, "github.com/onsi/ginkgo/v2/ginkgo")
+	build.Dir, build.Stdout, build.Stderr = root, out, out
+	if err := build.Run(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("building the Ginkgo CLI: %w", err)
+	}
+	if err := os.Rename(tmp, ginkgo); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return ginkgo, nil
 }

@@ -33,6 +33,7 @@ import (
 // the cluster secrets.
 func TestE2EFaults(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	f := newFaultLab(t)
 
 	t.Run("bad input exits 2", func(t *testing.T) {

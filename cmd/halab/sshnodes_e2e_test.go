@@ -250,6 +250,7 @@ func vipOwner() (string, error) {
 
 func TestE2ESSHNodes(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	if _, err := os.Stat(filepath.Join(repoRoot, "build", "jdk.tar.gz")); err != nil {
 		t.Fatalf("no JDK archive: run `make jdk` first (%v)", err)
 	}
