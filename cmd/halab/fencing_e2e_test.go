@@ -26,6 +26,9 @@ const fencingLabFile = "docs/examples/fencing.yaml"
 // HALAB_E2E_PARTITIONS sets the partitions in a row (default 5).
 func TestE2EFencing(t *testing.T) {
 	requireE2E(t)
+	// A lab of its own: it runs beside the other e2e labs as go test's
+	// -parallel allows (make test-e2e's E2E_PARALLEL).
+	t.Parallel()
 	bin := buildHalab(t)
 	cfg, err := lab.Load(filepath.Join(repoRoot, fencingLabFile))
 	if err != nil {
@@ -197,8 +200,11 @@ func TestFencingExampleLabFile(t *testing.T) {
 	if got := cfg.Resolve(cfg.Service.JDKArchive); got != filepath.Join(root, "build", "jdk.tar.gz") {
 		t.Errorf("service.jdk_archive %s is not the checkout's build/jdk.tar.gz", got)
 	}
-	for _, other := range []string{"lab.yaml", "bench.yaml"} {
-		o, err := lab.Load(filepath.Join(repoRoot, other))
+	for _, other := range []string{"lab.yaml", "bench.yaml", writeV1Lab(t)} {
+		if !filepath.IsAbs(other) {
+			other = filepath.Join(repoRoot, other)
+		}
+		o, err := lab.Load(other)
 		if err != nil {
 			t.Fatal(err)
 		}
