@@ -130,7 +130,10 @@ func (e *env) fault(ctx context.Context, kind string) (owner, survivor string, b
 func (e *env) move(ctx context.Context, kind, scenario string, slack time.Duration) (owner, survivor string, rep prober.Report) {
 	owner, survivor, bound := e.fault(ctx, kind)
 	By("waiting for " + survivor + " to serve the VIP")
-	e.servedBy(ctx, survivor, bound+slack)
+	e.servedBy(ctx, survivor, bound+e.fenceAllowance()+slack)
+	// On a lab that fences, a lost owner is fenced before its resources
+	// move: the bound grows by what that fence took.
+	bound = e.fencedBound(bound)
 	rep, _ = e.report(scenario, bound, prober.Passed, "")
 	ExpectWithOffset(1, rep.Recovered).To(BeTrue(), rep.String())
 	ExpectWithOffset(1, rep.DualOwner).To(BeFalse(), rep.String())

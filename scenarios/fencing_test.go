@@ -36,6 +36,43 @@ func (e *env) fenceBound() time.Duration {
 	return e.bound() + time.Duration(e.lab.Cfg.Fencing.Delay)*time.Second + *fenceTimeFlag
 }
 
+// fenceAllowance is what a failover may take longer on a lab that fences
+// (the race guard's delay and a fence), for the waits; none without
+// fencing.
+func (e *env) fenceAllowance() time.Duration {
+	if !e.lab.Cfg.FencingOn() {
+		return 0
+	}
+	return time.Duration(e.lab.Cfg.Fencing.Delay)*time.Second + *fenceTimeFlag
+}
+
+// fencedBound is a failover's bound on a lab that fences, when the fault
+// was fenced: the bound, plus the race guard's delay (the lost owner's
+// fence waits for it with the priority guard), plus the longest fence's
+// measured duration since the injection (a reboot: the cluster waits for
+// the power-on too). Without a fence, the bound as it is.
+func (e *env) fencedBound(bound time.Duration) time.Duration {
+	since := timeline.injectedAt()
+	if !e.lab.Cfg.FencingOn() || since.IsZero() {
+		return bound
+	}
+	fs, _, err := e.c.FenceLog(since.Add(-time.Second))
+	if err != nil {
+		fmt.Fprintf(GinkgoWriter, "reading the fence endpoint's log: %v\n", err)
+		return bound
+	}
+	var took time.Duration
+	for _, f := range fs {
+		if f.OK() {
+			took = max(took, f.Time(), f.Reboot())
+		}
+	}
+	if took == 0 {
+		return bound
+	}
+	return bound + time.Duration(e.lab.Cfg.Fencing.Delay)*time.Second + took
+}
+
 // raceWinner is the node the race guard lets win a partition: the owner
 // with priority (its fencing waits), the first node with static; "" when
 // the race is random or unguarded.

@@ -307,10 +307,13 @@ func (a *Audit) Problems() []string {
 		}
 		for _, r := range n.CrmMon.Resources {
 			// A fence device runs where it may (never on the node it
-			// fences), not with the VIP.
+			// fences), not with the VIP; it may be stopped (its one
+			// allowed node in standby or off: Pacemaker fences with a
+			// configured device all the same, stopped only means not
+			// monitored).
 			fenceDevice := strings.HasPrefix(r.Agent, "stonith:")
 			switch {
-			case fenceDevice && !r.Failed && r.Active && r.Role == "Started":
+			case fenceDevice && !r.Failed:
 				for _, on := range r.Nodes {
 					if templates.FenceResource(on) == r.ID {
 						p = append(p, fmt.Sprintf("%s sees %s on %s, the node it fences", n.Node, r.ID, on))

@@ -298,3 +298,28 @@ func TestAuditFencingPacemaker(t *testing.T) {
 		t.Errorf("a device on the node it fences: problems %q", p)
 	}
 }
+
+// With its only allowed node in standby, a fence device is stopped: not
+// a problem (Pacemaker fences with a configured device all the same).
+func TestAuditFencingDeviceStopped(t *testing.T) {
+	x := string(readTestdata(t, "crm_mon-2.1-fencing.xml"))
+	stopped := strings.Replace(x, `<resource id="FENCE-node2" resource_agent="stonith:fence_docker" role="Started" active="true"`, `<resource id="FENCE-node2" resource_agent="stonith:fence_docker" role="Stopped" active="false"`, 1)
+	if stopped == x {
+		t.Fatal("the fixture's FENCE-node2 line changed: update the test")
+	}
+	a := auditOf(t, "corosync", map[string]string{
+		"node1": "vip yes\nservice 0\n--- crm_mon\n" + stopped,
+		"node2": "vip no\nservice 3\n--- crm_mon\n" + stopped,
+	})
+	if p := a.Problems(); len(p) != 0 {
+		t.Errorf("a stopped fence device taken for a problem: %v", p)
+	}
+	failed := strings.Replace(x, `<resource id="FENCE-node2" resource_agent="stonith:fence_docker" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="false"`, `<resource id="FENCE-node2" resource_agent="stonith:fence_docker" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="true"`, 1)
+	a = auditOf(t, "corosync", map[string]string{
+		"node1": "vip yes\nservice 0\n--- crm_mon\n" + failed,
+		"node2": "vip no\nservice 3\n--- crm_mon\n" + failed,
+	})
+	if p := strings.Join(a.Problems(), "; "); !strings.Contains(p, "FENCE-node2 failed") {
+		t.Errorf("a failed fence device: problems %q", p)
+	}
+}
