@@ -56,10 +56,19 @@ func (e *env) fencedBound(bound time.Duration) time.Duration {
 	if !e.lab.Cfg.FencingOn() || since.IsZero() {
 		return bound
 	}
-	fs, _, err := e.c.FenceLog(since.Add(-time.Second))
-	if err != nil {
-		fmt.Fprintf(GinkgoWriter, "reading the fence endpoint's log: %v\n", err)
-		return bound
+	// A reboot's power-on completes (and is logged) a moment after the
+	// agent saw the machine run: wait for it, a bounded while.
+	var fs []fence.Fence
+	for range 30 {
+		var err error
+		if fs, _, err = e.c.FenceLog(since.Add(-time.Second)); err != nil {
+			fmt.Fprintf(GinkgoWriter, "reading the fence endpoint's log: %v\n", err)
+			return bound
+		}
+		if !slices.ContainsFunc(fs, func(f fence.Fence) bool { return f.OK() && f.On.IsZero() }) {
+			break
+		}
+		time.Sleep(time.Second)
 	}
 	var took time.Duration
 	for _, f := range fs {
