@@ -260,6 +260,12 @@ var _ = Describe("fencing", Serial, Label("fencing"), func() {
 			Expect(E.c.Inject(ctx, harness.Heal, owner)).To(Succeed())
 			E.converged(ctx)
 			Expect(E.c.PartitionRules(ctx, owner)).To(BeEmpty(), "rules left behind")
+			// Never both: the rebooted node, without quorum while the
+			// partition held, fenced nobody, before the heal or after.
+			fs, _, err := E.c.FenceLog(since)
+			Expect(err).NotTo(HaveOccurred())
+			nodes, _ = fenced(fs)
+			Expect(nodes).To(Equal([]string{loser}), "fences of round %d, through its heal: %s", i, fenceNote(fs))
 		}
 		fmt.Fprintf(GinkgoWriter, "partitions: outages %s; fence times %s\n", figures(outages), figures(fenceTimes))
 		AddReportEntry("fenced partitions", fmt.Sprintf("%d partitions: outage %s; fence time %s", n, figures(outages), figures(fenceTimes)))
