@@ -79,7 +79,7 @@ func (e *env) fencedBound(bound time.Duration) time.Duration {
 	if took == 0 {
 		return bound
 	}
-	return bound + time.Duration(e.lab.Cfg.Fencing.Delay)*time.Second + took
+	return (bound + time.Duration(e.lab.Cfg.Fencing.Delay)*time.Second + took).Round(100 * time.Millisecond)
 }
 
 // raceWinner is the node the race guard lets win a partition: the owner
