@@ -79,7 +79,11 @@ func (e *env) fencedBound(bound time.Duration) time.Duration {
 	if took == 0 {
 		return bound
 	}
-	return (bound + time.Duration(e.lab.Cfg.Fencing.Delay)*time.Second + took).Round(100 * time.Millisecond)
+	b := bound + time.Duration(e.lab.Cfg.Fencing.Delay)*time.Second + took
+	if r := b % (100 * time.Millisecond); r != 0 {
+		b += 100*time.Millisecond - r // up to the next 100 ms, as bounds are shown
+	}
+	return b
 }
 
 // raceWinner is the node the race guard lets win a partition: the owner
