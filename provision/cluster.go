@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,7 +136,8 @@ func (p *Provisioner) crm(ctx context.Context) (bool, string, error) {
 	if len(changed) == 0 {
 		// Same file as last time: apply only if the CIB drifted.
 		if cibErr == nil && len(want.Check(cib)) == 0 {
-			return false, "CIB matches", nil
+			audit, err := p.auditConfig(ctx, n)
+			return false, "CIB matches" + audit, err
 		}
 	}
 	if cibErr == nil {
@@ -153,7 +155,55 @@ func (p *Provisioner) crm(ctx context.Context) (bool, string, error) {
 	if probs := want.Check(cib); len(probs) > 0 {
 		return false, "", fmt.Errorf("after `crm configure load update`, the CIB differs from the configuration: %s", strings.Join(probs, "; "))
 	}
-	return true, "loaded and verified", nil
+	audit, err := p.auditConfig(ctx, n)
+	return true, "loaded and verified" + audit, err
+}
+
+// auditConfig runs the cluster's own verifiers on the configuration just
+// applied and prints their findings, each with what it means; an error
+// among them fails the step with the verifier's words. It returns what
+// the step's detail adds.
+func (p *Provisioner) auditConfig(ctx context.Context, n lab.Runner) (string, error) {
+	a, err := VerifyConfig(ctx, n, p.Stack)
+	if err != nil {
+		return "", fmt.Errorf("running the configuration's verifiers on %s: %w", n.NodeName(), err)
+	}
+	p.mu.Lock()
+	p.configAudit = a
+	p.mu.Unlock()
+	out := p.Opts.Out
+	var names []string
+	for _, v := range p.Stack.Verifiers {
+		if !slices.Contains(a.Missing, v.Name) {
+			names = append(names, v.Name)
+		}
+	}
+	fmt.Fprintf(out, "    configuration audit on %s (%s): %s\n", a.Node, strings.Join(names, ", "), countFindings(a))
+	for _, f := range a.Findings {
+		fmt.Fprintf(out, "      %s\n", strings.ReplaceAll(f.String(), "\n", "\n  "))
+	}
+	for _, m := range a.Missing {
+		fmt.Fprintf(out, "      %s: not installed on %s, not run\n", m, a.Node)
+	}
+	if errs := a.Errors(); len(errs) > 0 {
+		var words []string
+		for _, e := range errs {
+			words = append(words, strings.Join(e.By, ", ")+": "+e.Text)
+		}
+		return "", fmt.Errorf("the cluster's verifiers find errors in the configuration: %s", strings.Join(words, "; "))
+	}
+	if len(a.Findings) == 0 {
+		return "; the cluster's verifiers find nothing", nil
+	}
+	return "; " + countFindings(a) + " from the cluster's verifiers (above)", nil
+}
+
+// ConfigAudit is the verifiers' findings on the configuration the crm
+// step applied (nil before it, or without a resource manager).
+func (p *Provisioner) ConfigAudit() *ConfigAudit {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.configAudit
 }
 
 // waitVIP waits until the VIP serves HTTP from the host with a node's

@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -474,6 +475,36 @@ func (fl *fakeLab) newNode(name, osRelease string, scripts map[string]string) *m
 		n.cib = n.loadCIB(conf)
 		return ok("")
 	})
+
+	// The verifiers answer what they answered on a real lab for that CIB
+	// (testdata/verify): the article's, or fencing on without a device.
+	verifier := func(name string) (lab.Result, error) {
+		n.mu.Lock()
+		cib := n.cib
+		n.mu.Unlock()
+		file := map[string]string{"crm_verify": "pcmk2.1.5-crm_verify-L-VV-article.exit0.txt", "crm": "crmsh4.4-configure-verify-article.exit0.txt"}[name]
+		fencing := strings.Contains(cib, `name="stonith-enabled" value="true"`)
+		switch {
+		case fencing && !strings.Contains(cib, `class="stonith"`):
+			file = map[string]string{"crm_verify": "pcmk2.1.5-crm_verify-L-VV-no-fence-device.exit78.txt", "crm": "crmsh4.4-configure-verify-no-fence-device.exit1.txt"}[name]
+		case fencing: // with a device: fenced, so no "Blind faith"
+			if name == "crm_verify" {
+				return ok("")
+			}
+			out, _ := os.ReadFile("testdata/verify/" + file)
+			return ok(regexp.MustCompile(`(?m)^.*Blind faith.*\n`).ReplaceAllString(string(out), ""))
+		}
+		out, err := os.ReadFile("testdata/verify/" + file)
+		if err != nil {
+			n.cl.t.Errorf("fixture: %v", err)
+		}
+		code, _ := strconv.Atoi(regexp.MustCompile(`exit(\d+)`).FindStringSubmatch(file)[1])
+		return lab.Result{ExitCode: code, Stderr: out}, nil
+	}
+	n.OnCommand("crm_verify", func(c labtest.Call) (lab.Result, error) { return verifier("crm_verify") })
+	n.On(func(c labtest.Call) bool {
+		return c.Script == "" && strings.Join(c.Args, " ") == "crm configure verify"
+	}, func(c labtest.Call) (lab.Result, error) { return verifier("crm") })
 
 	n.OnCommand("cibadmin", func(c labtest.Call) (lab.Result, error) {
 		n.mu.Lock()

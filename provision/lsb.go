@@ -11,14 +11,19 @@ import (
 )
 
 // ScriptRunner runs an init script's actions somewhere (a node over SSH,
-// or locally in tests) and can kill the service's process behind its back.
+// or locally in tests), and lists and kills processes there, so that the
+// check can kill the service behind the script's back without knowing
+// where (or whether) the script keeps a pid file.
 type ScriptRunner interface {
 	// Action runs `script ACTION` and returns its exit code and output;
 	// timedOut reports that it did not return within the bound.
 	Action(ctx context.Context, action string) (code int, out string, timedOut bool, err error)
-	// KillService sends SIGKILL to the service's process, leaving its pid
-	// file behind as a crash would. found is false without a live pid.
-	KillService(ctx context.Context) (found bool, err error)
+	// Processes lists the live processes (procs.sh list).
+	Processes(ctx context.Context) (ProcTable, error)
+	// Kill sends SIGKILL to those of procs that still run (same pid, same
+	// start time) and waits until they are gone; it returns how many it
+	// killed.
+	Kill(ctx context.Context, procs []Proc) (killed int, err error)
 }
 
 // LSBResult is one line of the conformance report.
@@ -26,9 +31,24 @@ type LSBResult struct {
 	Check  string
 	Action string
 	Want   []int
-	Got    int // -1: did not return
+	Got    int // -1: did not return, or not run
 	Pass   bool
+	// NotRun: the check could not be made (its precondition failed, as
+	// when there is no service process to kill); it is neither a pass
+	// nor a violation, and Note says why.
+	NotRun bool
 	Note   string
+}
+
+// Result is the report's word for r: pass, FAIL or not run.
+func (r LSBResult) Result() string {
+	switch {
+	case r.NotRun:
+		return "not run"
+	case r.Pass:
+		return "pass"
+	}
+	return "FAIL"
 }
 
 func (r LSBResult) WantString() string {
@@ -44,7 +64,8 @@ type lsbStep struct {
 	check  string
 	action string
 	want   []int
-	kill   bool // kill the service's process first
+	kill   bool // kill the processes the last snap step left running, first
+	snap   bool // note the processes this step leaves running, for a later kill
 	why    string
 }
 
@@ -62,7 +83,7 @@ var LSBPlan = []lsbStep{
 	{check: "status after restart", action: "status", want: []int{0}},
 	{check: "stop when running", action: "stop", want: []int{0}},
 	{check: "status after stop", action: "status", want: []int{3}},
-	{check: "restart when stopped", action: "restart", want: []int{0}, why: "restart starts a stopped service"},
+	{check: "restart when stopped", action: "restart", want: []int{0}, snap: true, why: "restart starts a stopped service"},
 	{check: "status when the process died", action: "status", want: []int{1, 2, 3}, kill: true, why: "a dead service with a pid file left must not be reported running"},
 	{check: "stop when the process died", action: "stop", want: []int{0}},
 	{check: "start after the process died", action: "start", want: []int{0}, why: "a stale pid file must not block start"},
@@ -71,26 +92,62 @@ var LSBPlan = []lsbStep{
 }
 
 // CheckLSB runs the plan and reports every step; it does not stop at the
-// first violation, so a user sees all of them at once.
-func CheckLSB(ctx context.Context, r ScriptRunner) ([]LSBResult, error) {
-	var out []LSBResult
+// first violation, so a user sees all of them at once. The service's
+// process, for the checks after its death, is what `restart when
+// stopped` left running: the processes that appeared during that action
+// and were handed to init (see Started), whatever the script's pid file.
+// When the plan ends, whatever the script started and did not stop is
+// killed, so that the node is left as found.
+func CheckLSB(ctx context.Context, r ScriptRunner) (out []LSBResult, err error) {
+	first, err := r.Processes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		cctx := context.WithoutCancel(ctx)
+		if last, perr := r.Processes(cctx); perr == nil {
+			if left := Started(first, last); len(left) > 0 {
+				if _, kerr := r.Kill(cctx, left); kerr != nil && err == nil {
+					err = kerr
+				}
+			}
+		} else if err == nil {
+			err = perr
+		}
+	}()
+	var snapBefore, snapAfter ProcTable
+	var snapAction string
 	for _, s := range LSBPlan {
 		res := LSBResult{Check: s.check, Action: s.action, Want: s.want}
 		if s.kill {
-			found, err := r.KillService(ctx)
-			if err != nil {
-				return out, err
+			procs := Started(snapBefore, snapAfter)
+			killed := 0
+			if len(procs) > 0 {
+				if killed, err = r.Kill(ctx, procs); err != nil {
+					return out, err
+				}
 			}
-			if !found {
-				res.Note = "skipped: no live service process to kill (did start work?)"
-				res.Got = -1
+			if killed == 0 {
+				res.NotRun, res.Got = true, -1
+				res.Note = fmt.Sprintf("not run: `%s` left no new process running to kill (did it start the service?)", snapAction)
 				out = append(out, res)
 				continue
 			}
 		}
+		if s.snap {
+			if snapBefore, err = r.Processes(ctx); err != nil {
+				return out, err
+			}
+			snapAction = s.action
+		}
 		code, text, timedOut, err := r.Action(ctx, s.action)
 		if err != nil {
 			return out, err
+		}
+		if s.snap {
+			if snapAfter, err = r.Processes(ctx); err != nil {
+				return out, err
+			}
 		}
 		res.Got = code
 		switch {
@@ -127,11 +184,22 @@ func lastLineOf(s string) string {
 	return l
 }
 
-// Violations counts failed checks.
+// Violations counts failed checks (a check not run is not one).
 func Violations(rs []LSBResult) int {
 	n := 0
 	for _, r := range rs {
-		if !r.Pass {
+		if !r.Pass && !r.NotRun {
+			n++
+		}
+	}
+	return n
+}
+
+// NotRun counts the checks that could not be made.
+func NotRun(rs []LSBResult) int {
+	n := 0
+	for _, r := range rs {
+		if r.NotRun {
 			n++
 		}
 	}
@@ -144,7 +212,6 @@ func Violations(rs []LSBResult) int {
 type NodeScript struct {
 	Node    lab.Runner
 	Script  string // path on the node
-	PIDFile string // the service's pid file, for the died-process checks
 	Timeout time.Duration
 }
 
@@ -165,12 +232,59 @@ func TimeoutSeconds(d time.Duration) string {
 	return strconv.FormatInt(max(secs, 1), 10)
 }
 
+var procsScript = Script("procs")
+
+// Processes lists the node's live processes.
+func (s *NodeScript) Processes(ctx context.Context) (ProcTable, error) {
+	res, err := lab.Check(s.Node.SudoScript(ctx, procsScript, "list"))
+	if err != nil {
+		return ProcTable{}, err
+	}
+	return ParseProcs(string(res.Stdout))
+}
+
+// Kill SIGKILLs procs on the node.
+func (s *NodeScript) Kill(ctx context.Context, procs []Proc) (int, error) {
+	res, err := s.Node.SudoScript(ctx, procsScript, KillArgs(procs)...)
+	if err != nil {
+		return 0, err
+	}
+	return KilledCount(res)
+}
+
+// KillArgs are procs.sh's arguments to kill procs.
+func KillArgs(procs []Proc) []string {
+	args := []string{"kill"}
+	for _, p := range procs {
+		args = append(args, fmt.Sprintf("%d:%d", p.PID, p.Start))
+	}
+	return args
+}
+
+// KilledCount reads procs.sh kill's result: exit 3 is "none was alive".
+func KilledCount(res lab.Result) (int, error) {
+	if res.ExitCode == 3 {
+		return 0, nil
+	}
+	if err := res.Err(); err != nil {
+		return 0, err
+	}
+	return strings.Count(string(res.Stdout), "killed "), nil
+}
+
+// CheckScriptPath is where `check-initd --script` puts a user's script.
+func CheckScriptPath(service string) string {
+	return fmt.Sprintf("/var/lib/halab/check-initd/%s", service)
+}
+
 var killPIDFileScript = Script("kill-pidfile")
 
-// KillService SIGKILLs the process named in the pid file; false when no
-// live process is named there.
-func (s *NodeScript) KillService(ctx context.Context) (bool, error) {
-	res, err := s.Node.SudoScript(ctx, killPIDFileScript, s.PIDFile)
+// KillPIDFile SIGKILLs the process named in pidFile on n, leaving the
+// file behind as a crash would (the kill-service fault, on halab's own
+// init script, whose pid file is known); false when no live process is
+// named there.
+func KillPIDFile(ctx context.Context, n lab.Runner, pidFile string) (bool, error) {
+	res, err := n.SudoScript(ctx, killPIDFileScript, pidFile)
 	switch {
 	case err != nil:
 		return false, err
@@ -178,9 +292,4 @@ func (s *NodeScript) KillService(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	return true, res.Err()
-}
-
-// CheckScriptPath is where `check-initd --script` puts a user's script.
-func CheckScriptPath(service string) string {
-	return fmt.Sprintf("/var/lib/halab/check-initd/%s", service)
 }

@@ -17,7 +17,7 @@ var Precise = ToolTable{
 	OS: "Ubuntu 12.04 LTS (precise)",
 	Packages: []Package{
 		{"heartbeat", "3.0.5", "messaging (ha.cf, crm yes), cl_status"},
-		{"pacemaker", "1.1.6", "crmd, crm_mon (no XML output: --as-xml came with 1.1.7), crm_attribute, crm_resource (--cleanup needs -r), cibadmin, and the crm shell"},
+		{"pacemaker", "1.1.6", "crmd, crm_mon (no XML output: --as-xml came with 1.1.7), crm_attribute, crm_resource (--cleanup needs -r), cibadmin, crm_verify (-L, -V; logs through cluster-glue: \"crm_verify[PID]: DATE WARN: function: text\"), and the crm shell (configure verify)"},
 		{"cluster-glue", "1.0.8", "lrmd, stonith plugins"},
 		{"resource-agents", "3.9.2", "ocf:heartbeat:IPaddr"},
 		{"openssh-server", "5.9p1", "no rsa-sha2 signatures, no server-sig-algs (7.2), no curve25519 (6.5): see lab's precise SSH test"},
@@ -124,7 +124,14 @@ var Precise = ToolTable{
 		// the fencing scenario's fence request (-B/--reboot since 1.1.0)
 		"stonith_admin": {Pkg: "pacemaker", Opts: opts("--reboot:")},
 		"cibadmin":      {Pkg: "pacemaker", Opts: opts("-Q")},
-		"crm":           {Pkg: "pacemaker (crm shell)", Opts: opts("-F"), Sub: []string{"configure load update *", "configure delete *", "node standby *", "node online *"}},
+		// crm_verify 1.1.6 (tools/crm_verify.c): -L reads the live CIB, each
+		// -V raises the log level from LOG_ERR (one: warnings); exit 0
+		// clean, 1 warnings, 2 errors, 3 no live CIB
+		"crm_verify": {Pkg: "pacemaker", Opts: opts("-L", "-V")},
+		// the crm shell of 1.1.6 (shell/modules/ui.py.in): `configure
+		// verify` pipes the CIB to `crm_verify -V -p`, then its semantic
+		// checks
+		"crm": {Pkg: "pacemaker (crm shell)", Opts: opts("-F"), Sub: []string{"configure load update *", "configure delete *", "configure verify", "node standby *", "node online *"}},
 
 		// the JDK: the article's 7u60 and later
 		"java": {Pkg: "JDK 7u60 or later", Tokens: true, Opts: []Opt{

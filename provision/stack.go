@@ -103,6 +103,10 @@ type Stack struct {
 	// Status prints the node's view of the cluster, in a form
 	// harness.ParseAudit reads.
 	Status string
+	// Verifiers are the cluster's own configuration checkers (the
+	// configuration audit); none: NoVerifier says why.
+	Verifiers  []Verifier
+	NoVerifier string
 	// Fence is how the stack fences a node when fencing.agent is auto;
 	// nil: it cannot (no resource manager to run a fence device).
 	Fence *FenceSupport

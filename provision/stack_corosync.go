@@ -63,9 +63,10 @@ var corosyncStack = &Stack{
 		}
 		return nil
 	},
-	Heal:    func(*lab.Config) (string, []string) { return Script("heal-corosync"), nil },
-	HealCRM: Script("heal-crm"),
-	Status:  Script("status-crm"),
+	Heal:      func(*lab.Config) (string, []string) { return Script("heal-corosync"), nil },
+	HealCRM:   Script("heal-crm"),
+	Verifiers: Pacemaker2Verifiers,
+	Status:    Script("status-crm"),
 	// Debian 12's fence-agents 4.12 ships fence_docker; Pacemaker 2.1 has
 	// every race guard.
 	Fence: &FenceSupport{

@@ -41,8 +41,9 @@ var heartbeatStack = &Stack{
 		return Script("heal-heartbeat"), heartbeatHealArgs(c, "crm")
 	},
 	// Pacemaker 1.1.6: no XML from crm_mon, crm_resource --cleanup needs -r
-	HealCRM: Script("heal-crm-1.1"),
-	Status:  Script("status-crm-1.1"),
+	HealCRM:   Script("heal-crm-1.1"),
+	Verifiers: Pacemaker116Verifiers,
+	Status:    Script("status-crm-1.1"),
 	// Ubuntu 12.04's fence-agents (3.1.5) has no fence_docker: halab's
 	// cluster-glue plugin calls the endpoint with curl. Pacemaker 1.1.6
 	// has neither priority-fencing-delay (2.0.4) nor pcmk_delay_max

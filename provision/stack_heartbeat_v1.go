@@ -36,7 +36,8 @@ var heartbeatV1Stack = &Stack{
 	Heal: func(c *lab.Config) (string, []string) {
 		return Script("heal-heartbeat"), heartbeatHealArgs(c, "v1")
 	},
-	Status: Script("status-heartbeat"),
+	NoVerifier: HeartbeatV1NoVerifier,
+	Status:     Script("status-heartbeat"),
 }
 
 // heartbeatMembership: every node sees every other as active

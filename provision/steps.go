@@ -70,13 +70,14 @@ type Provisioner struct {
 	Secrets *Secrets
 	Params  templates.Params
 
-	mu      sync.Mutex
-	results []StepResult
-	osInfo  map[string]OSInfo
-	glibc   map[string]Glibc
-	msgChg  map[string]bool
-	bars    map[string]*Bar
-	standIn struct {
+	mu          sync.Mutex
+	results     []StepResult
+	configAudit *ConfigAudit
+	osInfo      map[string]OSInfo
+	glibc       map[string]Glibc
+	msgChg      map[string]bool
+	bars        map[string]*Bar
+	standIn     struct {
 		once    sync.Once
 		classes map[string][]byte
 		err     error
@@ -249,6 +250,8 @@ func (p *Provisioner) Run(ctx context.Context) error {
 		if err := p.clusterStep(ctx, StepCRM, p.crm); err != nil {
 			return err
 		}
+	} else if stack.NoVerifier != "" {
+		fmt.Fprintf(out, "==> configuration audit: not applicable: %s\n", stack.NoVerifier)
 	}
 	if p.Opts.stopBeforeVIP {
 		return nil

@@ -78,6 +78,17 @@ func mustResult(t *testing.T, p *Provisioner, node, step string) StepResult {
 }
 
 // commandCalls are a node's plain commands whose argv[0] is name.
+// crmLoads are the `crm configure load` calls (not the verifier's).
+func crmLoads(n *modelNode) []labtest.Call {
+	var out []labtest.Call
+	for _, c := range commandCalls(n, "crm") {
+		if len(c.Args) > 2 && c.Args[2] == "load" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func commandCalls(n *modelNode, name string) []labtest.Call {
 	var out []labtest.Call
 	for _, c := range n.Calls() {
@@ -199,14 +210,22 @@ func TestProvisionFreshThenUnchanged(t *testing.T) {
 			mustResult(t, p, "*", StepMembership)
 			crm, hasCRM := result(t, p, "*", StepCRM)
 			if stack.Caps.ResourceManager {
-				if !hasCRM || !crm.Changed || crm.Detail != "loaded and verified" {
+				// the configuration audit: the verifiers' findings on the
+				// article's configuration, counted in the step's detail
+				if !hasCRM || !crm.Changed || crm.Detail != "loaded and verified; 3 warnings from the cluster's verifiers (above)" {
 					t.Errorf("crm: %+v (present %v)", crm, hasCRM)
 				}
 				if e, ok := fl.nodes[0].FS.Lstat(CRMFile); !ok || e.Mode != 0o600 {
 					t.Errorf("%s on %s: %+v %v", CRMFile, fl.nodes[0].Name, e, ok)
 				}
-				if len(commandCalls(fl.nodes[0], "crm")) != 1 {
-					t.Errorf("crm configure load ran %d times", len(commandCalls(fl.nodes[0], "crm")))
+				if len(crmLoads(fl.nodes[0])) != 1 {
+					t.Errorf("crm configure load ran %d times", len(crmLoads(fl.nodes[0])))
+				}
+				if a := p.ConfigAudit(); a == nil || len(a.Findings) != 3 || a.Node != "node1" {
+					t.Errorf("config audit %+v", a)
+				}
+				if !strings.Contains(fl.out.String(), "means: the colocation FAILOVER-IP-RESOURCE-GROUP-COLOCATION only repeats what the group already does") {
+					t.Errorf("provision's output does not say what the findings mean:\n%s", fl.out.String())
 				}
 			} else {
 				if hasCRM {
@@ -265,10 +284,10 @@ func TestProvisionFreshThenUnchanged(t *testing.T) {
 				}
 			}
 			if stack.Caps.ResourceManager {
-				if r := mustResult(t, p, "*", StepCRM); r.Detail != "CIB matches" {
+				if r := mustResult(t, p, "*", StepCRM); !strings.HasPrefix(r.Detail, "CIB matches; 3 warnings") {
 					t.Errorf("crm: %+v", r)
 				}
-				if len(commandCalls(fl.nodes[0], "crm")) != 0 {
+				if len(crmLoads(fl.nodes[0])) != 0 {
 					t.Error("an unchanged crm configuration was loaded again")
 				}
 			}
@@ -508,7 +527,7 @@ func TestCRMVerifiesTheCIB(t *testing.T) {
 	fl.node("node1").cib = strings.Replace(fl.node("node1").cib, `value="eth1"`, `value="eth0"`, 1)
 	fl.node("node1").mu.Unlock()
 	p := fl.mustProvision()
-	if r := mustResult(t, p, "*", StepCRM); !r.Changed || len(commandCalls(fl.node("node1"), "crm")) != 1 {
+	if r := mustResult(t, p, "*", StepCRM); !r.Changed || len(crmLoads(fl.node("node1"))) != 1 {
 		t.Errorf("a drifted CIB was not reloaded: %+v", r)
 	}
 }
@@ -560,7 +579,7 @@ func TestStartTimeoutChange(t *testing.T) {
 			t.Errorf("%s: the init script has not the new timeout", n.Name)
 		}
 	}
-	if r := mustResult(t, p, "*", StepCRM); !r.Changed || len(commandCalls(fl.node("node1"), "crm")) != 1 {
+	if r := mustResult(t, p, "*", StepCRM); !r.Changed || len(crmLoads(fl.node("node1"))) != 1 {
 		t.Errorf("a changed crm configuration was not loaded: %+v", r)
 	}
 	conf, _ := fl.node("node1").FS.ReadFile(CRMFile)
@@ -599,5 +618,44 @@ func TestMembershipWaitsForPeers(t *testing.T) {
 				t.Errorf("node2 asked %d times, want again after the first answer", got)
 			}
 		})
+	}
+}
+
+// An error from the cluster's verifiers fails provisioning with their
+// words (here what crm_verify and crmsh said on a real lab of a CIB with
+// fencing on and no fence device); the warnings are printed with it.
+func TestCRMVerifierErrorFailsProvisioning(t *testing.T) {
+	fl := newFakeLab(t, "corosync", nil)
+	n := fl.node("node1")
+	for _, v := range []struct{ file, cmd string }{
+		{"pcmk2.1.5-crm_verify-L-VV-no-fence-device.exit78.txt", "crm_verify -L -V -V"},
+		{"crmsh4.4-configure-verify-no-fence-device.exit1.txt", "crm configure verify"},
+	} {
+		out, err := os.ReadFile("testdata/verify/" + v.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := 78
+		if strings.HasPrefix(v.file, "crmsh") {
+			code = 1
+		}
+		n.On(func(c labtest.Call) bool { return c.Script == "" && strings.Join(c.Args, " ") == v.cmd },
+			func(labtest.Call) (lab.Result, error) { return lab.Result{ExitCode: code, Stderr: out}, nil })
+	}
+	_, err := fl.provision()
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != StepCRM {
+		t.Fatalf("provision: %v, want a crm step error\n%s", err, fl.out.String())
+	}
+	want := "the cluster's verifiers find errors in the configuration: crm_verify, crm configure verify: Resource start-up disabled since no STONITH resources have been defined"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q lacks %q", err, want)
+	}
+	for _, w := range []string{"configuration audit on node1 (crm_verify, crm configure verify): 3 errors, 2 warnings",
+		"means: stonith-enabled=true without a fence device: Pacemaker starts no resource at all",
+		"warning (crm configure verify): FAILOVER-IP-RESOURCE-GROUP-COLOCATION: resource STRATOS is grouped"} {
+		if !strings.Contains(fl.out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, fl.out.String())
+		}
 	}
 }

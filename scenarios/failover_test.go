@@ -162,7 +162,9 @@ var _ = Describe("failover", Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		_, err = peer.Run(ctx, nil, "test", "-x", E.lab.Cfg.Service.JavaHome+"/bin/java")
 		Expect(err).NotTo(HaveOccurred(), "the standby node has the JDK")
-		AddReportEntry(prober.EntryName, prober.Entry{Scenario: "baseline", Stack: E.stack, Result: prober.Passed, Owners: rep.Owners, Timeline: prober.NewTimeline(samples)})
+		AddReportEntry(prober.EntryName, prober.Entry{Scenario: "baseline", Stack: E.stack, Result: prober.Passed, Owners: rep.Owners, Timeline: prober.NewTimeline(samples),
+			Config: a.ConfigFindings()})
+		reportConfigAudit(a)
 	}, SpecTimeout(4*time.Minute))
 
 	It("hard power-off of the owner: the VIP moves within the bound, the node rejoins", Label("node", "power-off", "needs-power"), func(ctx SpecContext) {
@@ -321,8 +323,8 @@ var _ = Describe("failover", Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		var failed []string
 		for _, r := range res {
-			if !r.Pass {
-				failed = append(failed, fmt.Sprintf("%s: %s want %s got %d %s", r.Check, r.Action, r.WantString(), r.Got, r.Note))
+			if !r.Pass { // not run too: halab's own script must be checked whole
+				failed = append(failed, fmt.Sprintf("%s: %s want %s got %d %s %s", r.Check, r.Action, r.WantString(), r.Got, r.Result(), r.Note))
 			}
 		}
 		fmt.Fprintf(GinkgoWriter, "%s: %d checks, %d failed\n", where, len(res), len(failed))

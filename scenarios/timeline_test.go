@@ -28,6 +28,7 @@ type specLog struct {
 	healed   time.Time
 	pending  []prober.Event // not yet in an entry
 	last     *prober.Event  // the last audit recorded, to report changes only
+	config   []string       // the last audit's configuration findings
 }
 
 // timeline is the current spec's log.
@@ -38,7 +39,7 @@ var _ = BeforeEach(func() { timeline.reset() })
 func (l *specLog) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.entry, l.kind, l.node, l.injected, l.healed, l.pending, l.last = nil, "", "", time.Time{}, time.Time{}, nil, nil
+	l.entry, l.kind, l.node, l.injected, l.healed, l.pending, l.last, l.config = nil, "", "", time.Time{}, time.Time{}, nil, nil, nil
 }
 
 // injecting: a fault is about to be injected into node. The entry of the
@@ -78,6 +79,9 @@ func (l *specLog) audited(a *harness.Audit) {
 	ev := prober.Event{At: time.Now(), Kind: prober.AuditEvent, Text: a.String(), VIP: a.VIPHolders()}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if a.Config != nil {
+		l.config = a.ConfigFindings()
+	}
 	if l.last != nil && l.last.Text == ev.Text {
 		return
 	}
@@ -97,6 +101,7 @@ func (l *specLog) reported(e prober.Entry, samples []prober.Sample) *prober.Entr
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	p := &e
+	p.Config = l.config
 	tl := prober.NewTimeline(samples)
 	if tl == nil {
 		return p

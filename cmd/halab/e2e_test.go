@@ -422,6 +422,12 @@ func brokenScenario(t *testing.T, bin string) {
 			t.Errorf("artifact %s: %v", f, err)
 		}
 	}
+	// The configuration audit: the verifiers' output and findings from a
+	// node that could run them, or why the stack has none.
+	if b, err := os.ReadFile(filepath.Join(m[1], "config-audit.txt")); err != nil ||
+		!(bytes.Contains(b, []byte("== findings: ")) || bytes.Contains(b, []byte("not applicable: "))) {
+		t.Errorf("artifact config-audit.txt: %v\n%s", err, b)
+	}
 	if tl, _ := os.ReadFile(filepath.Join(m[1], "prober-timeline.tsv")); !bytes.Contains(tl, []byte("\tfail\t")) || !bytes.Contains(tl, []byte("\tok\t")) {
 		t.Errorf("the timeline does not show the outage")
 	}

@@ -98,6 +98,13 @@ func TestE2EHeartbeatV1(t *testing.T) {
 		if !strings.Contains(out, "passes all 16 checks") {
 			t.Errorf("template init script did not pass")
 		}
+		// A compliant script of a user's, whose pid file is its own
+		// (/run/halab-demo.pid, not the stand-in's): the died-process
+		// checks find its daemon without the pid file, and it passes.
+		own := hr("check-initd", "--script", filepath.Join(repoRoot, "provision/testdata/lsb/own-pidfile.sh"), "--action-timeout", "30s")
+		if own.code != 0 || !strings.Contains(own.out, "passes all 16 checks") || strings.Contains(own.out, "not run") {
+			t.Errorf("a compliant script with its own pid file: exit %d\n%s", own.code, own.out)
+		}
 		// The article's script, with the three variables the article says
 		// to edit pointed at the lab, fails with each violation named.
 		src, err := os.ReadFile(filepath.Join(repoRoot, "templates/testdata/article-initd.sh"))

@@ -120,11 +120,36 @@ func printCluster(w io.Writer, sc statusCluster) {
 	}
 	if len(v.Problems) == 0 {
 		fmt.Fprintln(w, "problems: none")
+	} else {
+		fmt.Fprintln(w, "problems:")
+		for _, p := range v.Problems {
+			fmt.Fprintf(w, "  - %s\n", p)
+		}
+	}
+	printConfigAudit(w, v)
+}
+
+// printConfigAudit writes the configuration audit: the cluster's own
+// verifiers' findings, each with what it means.
+func printConfigAudit(w io.Writer, v *harness.View) {
+	ca := v.Configuration
+	switch {
+	case ca == nil && v.ConfigurationError != "":
+		fmt.Fprintf(w, "configuration audit: could not run: %s\n", v.ConfigurationError)
+		return
+	case ca == nil:
+		fmt.Fprintln(w, "configuration audit: not run (no node's resource manager answers)")
+		return
+	case ca.NotApplicable != "":
+		fmt.Fprintf(w, "configuration audit: not applicable: %s\n", ca.NotApplicable)
 		return
 	}
-	fmt.Fprintln(w, "problems:")
-	for _, p := range v.Problems {
-		fmt.Fprintf(w, "  - %s\n", p)
+	fmt.Fprintf(w, "configuration audit (the cluster's verifiers, on %s): %s\n", ca.Node, ca.Count())
+	for _, f := range ca.Findings {
+		fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(f.String(), "\n", "\n  "))
+	}
+	for _, m := range ca.Missing {
+		fmt.Fprintf(w, "  - %s: not installed on %s, not run\n", m, ca.Node)
 	}
 }
 

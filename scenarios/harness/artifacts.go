@@ -66,6 +66,9 @@ func (c *Cluster) Collect(ctx context.Context, dir string, extra map[string][]by
 			}
 		}
 	}
+	if err := write("config-audit.txt", c.configArtifact(ctx)); err != nil {
+		return written, err
+	}
 	names := make([]string, 0, len(extra))
 	for n := range extra {
 		names = append(names, n)

@@ -158,6 +158,11 @@ type NodeAudit struct {
 type Audit struct {
 	Stack string
 	Nodes []NodeAudit
+	// Config is the configuration audit: the cluster's own verifiers'
+	// findings, from one node whose resource manager answered (nil when
+	// none did; ConfigErr says why they could not run).
+	Config    *provision.ConfigAudit
+	ConfigErr string
 }
 
 // auditNodeScript is each node's ground truth; the stack's Status script
@@ -234,6 +239,7 @@ func (c *Cluster) Audit(ctx context.Context) *Audit {
 		}()
 	}
 	wg.Wait()
+	c.auditConfig(ctx, a)
 	return a
 }
 
@@ -347,6 +353,9 @@ func (a *Audit) String() string {
 	}
 	if fc := a.FailCounts(); len(fc) > 0 {
 		fmt.Fprintf(&b, "; fail counts %v", fc)
+	}
+	if a.Config != nil && a.Config.NotApplicable == "" {
+		fmt.Fprintf(&b, "; configuration: %s", a.Config.Count())
 	}
 	return b.String()
 }

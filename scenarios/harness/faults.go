@@ -102,13 +102,13 @@ func (c *Cluster) killService(ctx context.Context, node string) error {
 	if err != nil {
 		return err
 	}
-	s := &provision.NodeScript{Node: n, PIDFile: PIDFile(c.Lab.Cfg)}
-	killed, err := s.KillService(ctx)
+	pidFile := PIDFile(c.Lab.Cfg)
+	killed, err := provision.KillPIDFile(ctx, n, pidFile)
 	if err != nil {
 		return err
 	}
 	if !killed {
-		return fmt.Errorf("the service does not run on %s (no live pid in %s)", node, s.PIDFile)
+		return fmt.Errorf("the service does not run on %s (no live pid in %s)", node, pidFile)
 	}
 	return nil
 }

@@ -54,10 +54,10 @@ func (c *Cluster) CheckInitd(ctx context.Context, node string, script []byte, ti
 			return nil, "", err
 		}
 	}
-	runner := &provision.NodeScript{Node: n, Script: path, PIDFile: PIDFile(c.Lab.Cfg), Timeout: timeout}
-	// A broken script may leave its service running (the article's stop
-	// cannot see it): leave the node as found, whatever the script did.
-	defer runner.KillService(context.WithoutCancel(ctx))
+	// CheckLSB finds the service's processes without its pid file, and
+	// kills what the script left running at the end (the article's stop
+	// cannot see its own service): the node is left as found.
+	runner := &provision.NodeScript{Node: n, Script: path, Timeout: timeout}
 	res, err := provision.CheckLSB(ctx, runner)
 	return res, path + " on " + target, err
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"halab/provision"
 )
 
 // View is the cluster as `halab status` shows it, from one audit: each
@@ -22,6 +24,11 @@ type View struct {
 	SplitBrain []string `json:"split_brain"`
 	// Problems are Audit.Problems: everything unlike a healthy cluster.
 	Problems []string `json:"problems"`
+	// Configuration is the configuration audit: the cluster's own
+	// verifiers' findings (nil when no node's resource manager answered;
+	// ConfigurationError says why they could not run).
+	Configuration      *provision.ConfigAudit `json:"configuration,omitempty"`
+	ConfigurationError string                 `json:"configuration_error,omitempty"`
 }
 
 // Placement is where something runs, by ground truth (the VIP on a NIC,
@@ -103,6 +110,9 @@ func (a *Audit) View(vip, service string) View {
 		FailCounts: a.FailCounts(),
 		SplitBrain: nonNil(a.SplitBrain()),
 		Problems:   nonNil(a.Problems()),
+
+		Configuration:      a.Config,
+		ConfigurationError: a.ConfigErr,
 	}
 	for _, n := range a.Nodes {
 		nv := NodeView{Node: n.Node, Reachable: n.Reachable, Error: n.Err, VIP: n.VIP, Service: n.Service,

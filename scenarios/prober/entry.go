@@ -38,6 +38,10 @@ type Entry struct {
 	// (fencing.agent auto only).
 	Fenced    []string      `json:"fenced,omitempty"`
 	FenceTime time.Duration `json:"fence_ns,omitempty"`
+	// Config are the configuration audit's findings in the spec's last
+	// audit (the cluster's own verifiers: crm_verify, crm configure
+	// verify), one line each.
+	Config []string `json:"config_findings,omitempty"`
 	// Timeline is the probe run and the fault's moments, for the HTML
 	// report; reported through a pointer to the Entry, the heal that
 	// comes after the entry was added still gets into the report.
