@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Identity is who a lab is: its name and the absolute path of its lab
@@ -79,4 +80,25 @@ func releaseState(state string) error {
 		return err
 	}
 	return nil
+}
+
+// DerivedPath is where a copy of the lab file config, changed for one
+// purpose (a timing profile, fencing on or off: what `halab bench`
+// measures side by side), is written: beside it, hidden, named after it
+// and tag. A derived file describes the same lab: Open gives it the
+// original's identity and state.
+func DerivedPath(config, tag string) string {
+	base := filepath.Base(config)
+	return filepath.Join(filepath.Dir(config), "."+strings.TrimSuffix(base, filepath.Ext(base))+"."+tag+".yaml")
+}
+
+// DerivedFrom says whether path is a DerivedPath of config (both
+// absolute).
+func DerivedFrom(path, config string) bool {
+	base := filepath.Base(config)
+	prefix := "." + strings.TrimSuffix(base, filepath.Ext(base)) + "."
+	name := filepath.Base(path)
+	tag := strings.TrimSuffix(strings.TrimPrefix(name, prefix), ".yaml")
+	return filepath.Dir(path) == filepath.Dir(config) && strings.HasPrefix(name, prefix) && strings.HasSuffix(name, ".yaml") &&
+		tag != "" && !strings.ContainsAny(tag, "/")
 }

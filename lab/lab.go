@@ -68,7 +68,12 @@ func Open(configPath string, out io.Writer, checks ...ConfigCheck) (*Lab, error)
 	if id, ok, err := ReadIdentity(state); err != nil {
 		return nil, err
 	} else if ok && id.Config != abs {
-		return nil, claimState(state, l.ID) // says whose state it is
+		if !DerivedFrom(abs, id.Config) {
+			return nil, claimState(state, l.ID) // says whose state it is
+		}
+		// A copy of the lab file changed for a measurement (DerivedPath):
+		// the same lab, its machines and state.
+		l.ID = id
 	}
 	name, reason := selectProvider(cfg, l.VagrantDir())
 	if l.Provider, err = newProvider(l, name); err != nil {

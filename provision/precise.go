@@ -123,6 +123,8 @@ var Precise = ToolTable{
 		"crm_attribute": {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete", "--update:")},
 		"crm_resource":  {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:", "--fail", "--resource:", "--node:")},
 		"cibadmin":      {Pkg: "pacemaker", Opts: opts("-Q", "--query", "--local")},
+		// the fencing scenario's fence request (-B/--reboot since 1.1.0)
+		"stonith_admin": {Pkg: "pacemaker", Opts: opts("--reboot:")},
 		// crm_verify 1.1.6 (tools/crm_verify.c): -L reads the live CIB, each
 		// -V raises the log level from LOG_ERR (one: warnings); exit 0
 		// clean, 1 warnings, 2 errors, 3 no live CIB

@@ -102,6 +102,10 @@ func capsFilter() (string, error) {
 	}
 	defer c.Close()
 	filter := c.Stack.Caps.LabelFilter()
+	// A lab that fences runs the fencing scenarios instead of the
+	// split-brain ones; a lab that does not, the split-brain ones, whose
+	// results say UNSAFE (no fencing).
+	filter += " && " + fencingFilter(l.Cfg.FencingOn())
 	if !*heavyFlag {
 		fmt.Println("==> leaving out the heavy specs (label heavy): halab test --heavy runs them too")
 		filter += " && !" + HeavyLabel
@@ -118,6 +122,16 @@ func capsFilter() (string, error) {
 		filter += " && !needs-power"
 	}
 	return filter, nil
+}
+
+// fencingFilter selects the specs of a lab that fences (label fencing)
+// or does not (label no-fencing: kill-daemon and partition, which end in
+// split brain without fencing).
+func fencingFilter(on bool) string {
+	if on {
+		return "!no-fencing"
+	}
+	return "!fencing"
 }
 
 // HeavyLabel marks the specs that the default run leaves out for time
@@ -201,8 +215,8 @@ func slug(s string) string {
 var _ = ReportAfterSuite("summary", func(r Report) {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tSTACK\tRESULT\tOUTAGE\tBOUND\tOWNERS")
-	md := "| scenario | stack | result | outage | bound | owners |\n|---|---|---|---|---|---|\n"
+	fmt.Fprintln(tw, "SCENARIO\tSTACK\tRESULT\tOUTAGE\tBOUND\tFENCED\tOWNERS")
+	md := "| scenario | stack | result | outage | bound | fenced | owners |\n|---|---|---|---|---|---|---|\n"
 	for _, s := range r.SpecReports {
 		if s.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -232,8 +246,8 @@ var _ = ReportAfterSuite("summary", func(r Report) {
 				outage, bound = e.Outage.Round(10*time.Millisecond).String(), e.Bound.String()
 			}
 			owners := strings.Join(e.Owners, " -> ")
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Scenario, stack, res, outage, bound, owners)
-			md += fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", e.Scenario, stack, res, outage, bound, owners)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Scenario, stack, res, outage, bound, e.FenceColumn(), owners)
+			md += fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |\n", e.Scenario, stack, res, outage, bound, e.FenceColumn(), owners)
 		}
 	}
 	tw.Flush()
@@ -278,6 +292,31 @@ func fromGinkgoCLI(args []string) bool {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(m.Run())
+}
+
+// A lab that fences runs the fencing specs and not the split-brain ones,
+// and the other way round.
+func TestFencingFilter(t *testing.T) {
+	for _, c := range []struct {
+		on     bool
+		labels []string
+		want   bool
+	}{
+		{true, []string{"fencing", "network", "needs-power"}, true},
+		{true, []string{"network", "no-fencing"}, false},
+		{true, []string{"node", "power-off", "needs-power"}, true},
+		{false, []string{"fencing", "daemon", "needs-power"}, false},
+		{false, []string{"daemon", "no-fencing"}, true},
+		{false, []string{"graceful", "needs-crm"}, true},
+	} {
+		f, err := types.ParseLabelFilter(fencingFilter(c.on))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f(c.labels); got != c.want {
+			t.Errorf("fencing %v, labels %v: selected %v, want %v", c.on, c.labels, got, c.want)
+		}
+	}
 }
 
 func TestFromGinkgoCLI(t *testing.T) {

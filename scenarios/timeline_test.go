@@ -51,6 +51,13 @@ func (l *specLog) injecting(kind, node string) {
 	l.kind, l.node, l.injected, l.healed = kind, node, time.Now(), time.Time{}
 }
 
+// injectedAt is when the current fault was injected (zero: none yet).
+func (l *specLog) injectedAt() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.injected
+}
+
 // healing: the heal of the current fault begins (the first heal counts).
 func (l *specLog) healing() {
 	l.mu.Lock()

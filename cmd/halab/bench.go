@@ -21,7 +21,7 @@ import (
 // benchFigures are the figures `halab bench` knows, in the order it
 // measures them: the lab's bring-up first, the from-nothing build last
 // because it removes the bench's images.
-var benchFigures = []string{"lab", "provision-warm", "jdk-push", "failover", "suite", "up-scratch"}
+var benchFigures = []string{"lab", "provision-warm", "jdk-push", "failover", "fencing", "suite", "up-scratch"}
 
 type benchOpts struct {
 	reps        int
@@ -50,6 +50,9 @@ against one you are using. Figures:
                   the same file to the same node, alternated, as throughput
   failover        the scenario suite's power-off spec per stack and timing
                   profile: the prober's outage and outage/bound
+  fencing         the power-off spec's outage without fencing beside the
+                  outage with fencing.agent auto (alternated, one run), and
+                  the fence time from the fence endpoint's request log
   suite           the full scenario suite's wall time per stack
   up-scratch      halab up from nothing: removes this lab's node image and
                   its base (HALAB_BASE_REPO), so only for a non-default image`,
@@ -190,6 +193,7 @@ func (b *bench) run(ctx context.Context) error {
 		{"provision-warm", b.warmFigure},
 		{"jdk-push", b.pushFigure},
 		{"failover", b.failoverFigure},
+		{"fencing", b.fencingFigure},
 		{"suite", b.suiteFigure},
 		{"up-scratch", b.scratchFigure},
 	}
@@ -446,8 +450,9 @@ func (b *bench) provisionStack(ctx context.Context, stack, profile string) (stri
 }
 
 // profileConfig writes a copy of the lab file whose timings are the named
-// profile's, beside it (so its relative paths still resolve); the copy
-// describes the same lab: same name, nodes and state.
+// profile's, beside it (so its relative paths still resolve) at
+// lab.DerivedPath; the copy describes the same lab: same name, nodes and
+// state.
 func (b *bench) profileConfig(profile string) (string, error) {
 	if profile == b.l.Cfg.Timings.Profile {
 		return b.config, nil
@@ -460,7 +465,8 @@ func (b *bench) profileConfig(profile string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", b.config, err)
 	}
-	p := filepath.Join(filepath.Dir(b.config), "."+strings.TrimSuffix(filepath.Base(b.config), filepath.Ext(b.config))+"."+profile+".yaml")
+	// The same lab (lab.Open gives a derived file its identity).
+	p := lab.DerivedPath(b.config, profile)
 	if err := os.WriteFile(p, out, 0o644); err != nil {
 		return "", err
 	}

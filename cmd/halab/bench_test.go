@@ -64,6 +64,7 @@ func TestBenchFlagsAccepted(t *testing.T) {
 		nil,
 		{"--figures=lab", "--profiles=fast"},
 		{"--figures=suite,failover", "--stacks=corosync", "--profiles=article,fast"},
+		{"--figures=fencing", "--stacks=corosync"},
 		{"--stacks="},
 	} {
 		err := benchWith(t, args...)

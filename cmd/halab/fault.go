@@ -76,6 +76,15 @@ Faults:
 						fmt.Fprintf(l.Out, "==> %s: nothing to heal\n", n)
 					}
 				}
+				// A fence endpoint set to refuse is the lab's fault, not a
+				// node's: every heal undoes it.
+				did, err := c.HealFencing(ctx)
+				for _, d := range did {
+					fmt.Fprintf(l.Out, "==> %s: %s\n", harness.FenceEndpoint, d)
+				}
+				if err != nil {
+					return err
+				}
 				fmt.Fprintf(l.Out, "==> cluster now: %s\n", c.Audit(ctx))
 				return nil
 			}
@@ -95,7 +104,7 @@ Faults:
 
 func (a *app) testCmd() *cobra.Command {
 	var labels, junit, jsonReport string
-	var repeat int
+	var repeat, partitions int
 	var bound time.Duration
 	var heavy bool
 	var badLogLine string
@@ -148,7 +157,7 @@ build/artifacts/<run>/<scenario>/.`,
 				argv = append(argv, "--label-filter="+labels)
 			}
 			argv = append(argv, args...)
-			argv = append(argv, suiteBin, "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), "-bound="+bound.String(), fmt.Sprintf("-heavy=%t", heavy))
+			argv = append(argv, suiteBin, "--", "-config="+cfg, fmt.Sprintf("-repeat=%d", repeat), fmt.Sprintf("-partitions=%d", partitions), "-bound="+bound.String(), fmt.Sprintf("-heavy=%t", heavy))
 			if badLogLine != "" {
 				argv = append(argv, "-bad-log-line="+badLogLine)
 			}
@@ -195,6 +204,7 @@ build/artifacts/<run>/<scenario>/.`,
 	c.Flags().StringVar(&labels, "labels", "", "Ginkgo label filter, e.g. 'node || network', '!repeat'")
 	c.Flags().StringVar(&junit, "junit-report", "scenarios-junit.xml", "JUnit report file name under build/")
 	c.Flags().IntVar(&repeat, "repeat", 2, "power-offs in the repeated-failover scenario")
+	c.Flags().IntVar(&partitions, "partitions", 5, "partitions in a row in the fenced partition scenario (fencing.agent auto)")
 	c.Flags().DurationVar(&bound, "bound", 0, "override the failover bound derived from lab.yaml (0 = derived)")
 	c.Flags().BoolVar(&heavy, "heavy", false, "also run the specs labelled heavy (long CTS and Jepsen-style specs; CI runs them)")
 	c.Flags().StringVar(&badLogLine, "bad-log-line", "", "write this line into node1's cluster log as the stack's daemon at the start of the baseline scenario: the log audit must fail it (the audit's own check)")

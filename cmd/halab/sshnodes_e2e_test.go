@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"halab/lab"
+	"halab/scenarios/prober"
 )
 
 // TestE2ESSHNodes points halab at machines it did not make: two
@@ -469,9 +470,15 @@ func TestE2ESSHNodes(t *testing.T) {
 			t.Fatalf("scenarios: exit %d", r.code)
 		}
 		sum := r.out[strings.LastIndex(r.out, "==> failover summary"):]
-		for _, sc := range []string{"baseline", "power-off", "standby", "stop-messaging", "kill-service", "kill-daemon", "partition", "repeat 1/2", "repeat 2/2", "lsb"} {
+		for _, sc := range []string{"baseline", "power-off", "standby", "stop-messaging", "kill-service", "repeat 1/2", "repeat 2/2", "lsb"} {
 			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sc) + `\s+corosync\s+passed\s`).MatchString(sum) {
 				t.Errorf("summary lacks %s passed:\n%s", sc, sum)
+			}
+		}
+		// Without fencing, split brain as the configuration decides.
+		for _, sc := range []string{"kill-daemon", "partition"} {
+			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sc) + `\s+corosync\s+` + regexp.QuoteMeta(prober.Unsafe) + `\s`).MatchString(sum) {
+				t.Errorf("summary lacks %s %s:\n%s", sc, prober.Unsafe, sum)
 			}
 		}
 		for _, n := range e.nodes {

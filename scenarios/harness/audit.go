@@ -13,6 +13,7 @@ import (
 
 	"halab/lab"
 	"halab/provision"
+	"halab/templates"
 )
 
 // CrmMon is what crm_mon says about the cluster: its XML
@@ -311,7 +312,19 @@ func (a *Audit) Problems() []string {
 			continue
 		}
 		for _, r := range n.CrmMon.Resources {
+			// A fence device runs where it may (never on the node it
+			// fences), not with the VIP; it may be stopped (its one
+			// allowed node in standby or off: Pacemaker fences with a
+			// configured device all the same, stopped only means not
+			// monitored).
+			fenceDevice := strings.HasPrefix(r.Agent, "stonith:")
 			switch {
+			case fenceDevice && !r.Failed:
+				for _, on := range r.Nodes {
+					if templates.FenceResource(on) == r.ID {
+						p = append(p, fmt.Sprintf("%s sees %s on %s, the node it fences", n.Node, r.ID, on))
+					}
+				}
 			case r.Failed:
 				p = append(p, fmt.Sprintf("%s sees %s failed", n.Node, r.ID))
 			case !r.Active || r.Role != "Started":

@@ -59,7 +59,12 @@ func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
 		err = c.Lab.Provider.PowerOff(ctx, node)
 	case PowerOn:
 		c.Forget(node)
-		err = c.Lab.Provider.PowerOn(ctx, node)
+		// A fence by reboot may have powered it on already (the fence
+		// endpoint boots it through the same provider): not twice.
+		var running bool
+		if running, err = c.Lab.Provider.Running(ctx, node); err == nil && !running {
+			err = c.Lab.Provider.PowerOn(ctx, node)
+		}
 	case KillService:
 		err = c.killService(ctx, node)
 	case KillDaemon:
@@ -205,7 +210,9 @@ func (c *Cluster) Heal(ctx context.Context, node string) ([]string, error) {
 	return did, nil
 }
 
-// HealAll heals every node, all of them even when one fails.
+// HealAll heals every node, all of them even when one fails, and then the
+// lab's fence endpoint when it was set to refuse (HealFencing; its lines
+// are under FenceEndpoint).
 func (c *Cluster) HealAll(ctx context.Context) (map[string][]string, error) {
 	did := map[string][]string{}
 	var errs []error
@@ -216,6 +223,11 @@ func (c *Cluster) HealAll(ctx context.Context) (map[string][]string, error) {
 		}
 		errs = append(errs, err)
 	}
+	d, err := c.HealFencing(ctx)
+	if len(d) > 0 {
+		did[FenceEndpoint] = d
+	}
+	errs = append(errs, err)
 	return did, errors.Join(errs...)
 }
 

@@ -267,3 +267,59 @@ func TestArtifactsReadNoSecretFile(t *testing.T) {
 		}
 	}
 }
+
+// With fencing, each fence device runs on the node it does not fence,
+// away from the VIP: a healthy cluster (crm_mon of a live fencing lab);
+// a device on the node it fences is a problem.
+func TestAuditFencingPacemaker(t *testing.T) {
+	x := string(readTestdata(t, "crm_mon-2.1-fencing.xml"))
+	a := auditOf(t, "corosync", map[string]string{
+		"node1": "vip yes\nservice 0\n--- crm_mon\n" + x,
+		"node2": "vip no\nservice 3\n--- crm_mon\n" + x,
+	})
+	if p := a.Problems(); len(p) != 0 {
+		t.Errorf("problems in a healthy fencing cluster: %v", p)
+	}
+	m, _ := ParseCrmMon([]byte(x))
+	if r, ok := m.Resource("FENCE-node1"); !ok || !slices.Equal(r.Nodes, []string{"node2"}) {
+		t.Fatalf("FENCE-node1 in the fixture: %+v", r)
+	}
+	bad := strings.Replace(x, `<resource id="FENCE-node1" resource_agent="stonith:fence_docker" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1">
+      <node name="node2"`, `<resource id="FENCE-node1" resource_agent="stonith:fence_docker" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="false" failure_ignored="false" nodes_running_on="1">
+      <node name="node1"`, 1)
+	if bad == x {
+		t.Fatal("the fixture's FENCE-node1 line changed: update the test")
+	}
+	a = auditOf(t, "corosync", map[string]string{
+		"node1": "vip yes\nservice 0\n--- crm_mon\n" + bad,
+		"node2": "vip no\nservice 3\n--- crm_mon\n" + bad,
+	})
+	if p := strings.Join(a.Problems(), "; "); !strings.Contains(p, "FENCE-node1 on node1, the node it fences") {
+		t.Errorf("a device on the node it fences: problems %q", p)
+	}
+}
+
+// With its only allowed node in standby, a fence device is stopped: not
+// a problem (Pacemaker fences with a configured device all the same).
+func TestAuditFencingDeviceStopped(t *testing.T) {
+	x := string(readTestdata(t, "crm_mon-2.1-fencing.xml"))
+	stopped := strings.Replace(x, `<resource id="FENCE-node2" resource_agent="stonith:fence_docker" role="Started" active="true"`, `<resource id="FENCE-node2" resource_agent="stonith:fence_docker" role="Stopped" active="false"`, 1)
+	if stopped == x {
+		t.Fatal("the fixture's FENCE-node2 line changed: update the test")
+	}
+	a := auditOf(t, "corosync", map[string]string{
+		"node1": "vip yes\nservice 0\n--- crm_mon\n" + stopped,
+		"node2": "vip no\nservice 3\n--- crm_mon\n" + stopped,
+	})
+	if p := a.Problems(); len(p) != 0 {
+		t.Errorf("a stopped fence device taken for a problem: %v", p)
+	}
+	failed := strings.Replace(x, `<resource id="FENCE-node2" resource_agent="stonith:fence_docker" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="false"`, `<resource id="FENCE-node2" resource_agent="stonith:fence_docker" role="Started" active="true" orphaned="false" blocked="false" managed="true" failed="true"`, 1)
+	a = auditOf(t, "corosync", map[string]string{
+		"node1": "vip yes\nservice 0\n--- crm_mon\n" + failed,
+		"node2": "vip no\nservice 3\n--- crm_mon\n" + failed,
+	})
+	if p := strings.Join(a.Problems(), "; "); !strings.Contains(p, "FENCE-node2 failed") {
+		t.Errorf("a failed fence device: problems %q", p)
+	}
+}

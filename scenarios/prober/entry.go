@@ -14,6 +14,10 @@ const (
 	Passed          = "passed"
 	Failed          = "failed"
 	KnownLimitation = "known-limitation"
+	// Unsafe is a scenario that ends as the configuration decides, in a
+	// state only fencing makes safe: kill-daemon and partition on a lab
+	// without fencing end with two nodes serving the VIP (split brain).
+	Unsafe = "UNSAFE (no fencing)"
 )
 
 // Entry is what a fault scenario reports: the Ginkgo report entry named
@@ -28,6 +32,12 @@ type Entry struct {
 	Owners    []string      `json:"owners"`
 	DualOwner bool          `json:"dual_owner"`
 	Note      string        `json:"note,omitempty"`
+	// Fenced are the nodes fenced during the scenario, in order, and
+	// FenceTime the longest fence's time, from the agent's request to the
+	// machine confirmed off, as the fence endpoint's request log tells it
+	// (fencing.agent auto only).
+	Fenced    []string      `json:"fenced,omitempty"`
+	FenceTime time.Duration `json:"fence_ns,omitempty"`
 	// Config are the configuration audit's findings in the spec's last
 	// audit (the cluster's own verifiers: crm_verify, crm configure
 	// verify), one line each.
@@ -47,11 +57,23 @@ func NewEntry(scenario, stack string, bound time.Duration, r Report) Entry {
 		Owners: r.Owners, DualOwner: r.DualOwner}
 }
 
+// FenceColumn is the entry's fence for the summary: "node2 0.45s", "-"
+// when the scenario fenced nothing.
+func (e Entry) FenceColumn() string {
+	if len(e.Fenced) == 0 {
+		return "-"
+	}
+	return strings.Join(e.Fenced, ",") + " " + roundDur(e.FenceTime).String()
+}
+
 func (e Entry) String() string {
 	s := fmt.Sprintf("%s on %s: %s, outage %s (bound %s), owners %s", e.Scenario, e.Stack, e.Result,
 		roundDur(e.Outage), roundDur(e.Bound), strings.Join(e.Owners, " -> "))
 	if e.DualOwner {
 		s += ", two owners answered"
+	}
+	if len(e.Fenced) > 0 {
+		s += fmt.Sprintf(", fenced %s (fence time %s)", strings.Join(e.Fenced, ", "), roundDur(e.FenceTime))
 	}
 	if e.Note != "" {
 		s += "; " + e.Note

@@ -3,6 +3,7 @@ package prober
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +87,34 @@ func TestEntryPointerAndTimeline(t *testing.T) {
 	spec = types.SpecReport{ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.ReportEntryValue{AsJSON: old}}}}
 	if got := Entries(spec); len(got) != 1 || got[0].Timeline != nil || got[0].Outage != 1 {
 		t.Errorf("old entry: %+v", got)
+	}
+}
+
+// The fence fields survive the JSON report, and say themselves in the
+// summary's column and the entry's line.
+func TestEntryFence(t *testing.T) {
+	e := Entry{Scenario: "partition 1/5", Stack: "corosync", Result: Passed, Outage: 0, Bound: 16 * time.Second,
+		Owners: []string{"node1"}, Fenced: []string{"node2"}, FenceTime: 453 * time.Millisecond}
+	spec := types.SpecReport{ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(e)}}}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back types.SpecReport
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	got := Entries(back)
+	if len(got) != 1 || !reflect.DeepEqual(got[0], e) {
+		t.Fatalf("from JSON: %+v", got)
+	}
+	if c := got[0].FenceColumn(); c != "node2 453ms" {
+		t.Errorf("fence column %q", c)
+	}
+	if c := (Entry{}).FenceColumn(); c != "-" {
+		t.Errorf("no fence: column %q", c)
+	}
+	if s := got[0].String(); !strings.Contains(s, "fenced node2 (fence time 453ms)") {
+		t.Errorf("entry line %q", s)
 	}
 }

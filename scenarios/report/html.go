@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -40,11 +41,26 @@ var funcs = template.FuncMap{
 	"arrow": func(owners []string) string {
 		return strings.Join(owners, " → ")
 	},
-	"resultClass": func(r string) string { return strings.ReplaceAll(r, " ", "-") },
+	"resultClass": resultClass,
+	// fenced: the entry's fences, "–" when none.
+	"fenced": func(e prober.Entry) string {
+		if len(e.Fenced) == 0 {
+			return "–"
+		}
+		return e.FenceColumn()
+	},
 	// uses: whether the stack runs the package (the others may be
 	// installed too: the docker image has both stacks').
 	"uses": func(l *Lab, pkg string) bool { return l != nil && slices.Contains(l.Uses, pkg) },
 }
+
+// resultClass is a result as a CSS class: lower case words joined by
+// dashes ("UNSAFE (no fencing)" is unsafe-no-fencing).
+func resultClass(r string) string {
+	return strings.Trim(classRe.ReplaceAllString(strings.ToLower(r), "-"), "-")
+}
+
+var classRe = regexp.MustCompile(`[^a-z0-9]+`)
 
 var tmpl = template.Must(template.New("page").Funcs(funcs).Parse(pageTmpl))
 

@@ -229,3 +229,32 @@ func TestBadReports(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+// A split brain without fencing is not a pass on the page, and a fence is
+// shown with its time.
+func TestPageUnsafeAndFenced(t *testing.T) {
+	run := &report.Run{Succeeded: true, Scenarios: []report.Scenario{
+		{ID: "partition", Name: "partition", Result: prober.Unsafe, HasEntry: true,
+			Entry: prober.Entry{Scenario: "partition", Result: prober.Unsafe, Outage: time.Second, Bound: 16 * time.Second, Owners: []string{"node1"}}},
+		{ID: "fenced-partition-1-5", Name: "fenced partition 1/5", Result: prober.Passed, HasEntry: true,
+			Entry: prober.Entry{Scenario: "fenced partition 1/5", Result: prober.Passed, Bound: 51 * time.Second, Owners: []string{"node1"},
+				Fenced: []string{"node2"}, FenceTime: 453 * time.Millisecond}},
+	}}
+	var b bytes.Buffer
+	if err := report.Render(&b, run, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{
+		`<span class="badge unsafe-no-fencing">UNSAFE (no fencing)</span>`,
+		`<td class="fenced">node2 453ms</td>`,
+		`<dt>Fenced</dt><dd>node2 453ms`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(html, `class="badge passed">UNSAFE`) {
+		t.Error("unsafe shown as a pass")
+	}
+}
