@@ -24,6 +24,7 @@ var corosyncStack = &Stack{
 	Daemons:   []string{"corosync", "pacemaker"},
 	Messaging: "corosync",
 	Stop:      lab.Remote("systemctl", "stop", "pacemaker", "corosync"),
+	Start:     lab.Remote("systemctl", "start", "corosync", "pacemaker"),
 	Caps:      Caps{ResourceManager: true, Monitor: true},
 	Files: func(p templates.Params, s *Secrets) ([]File, error) {
 		conf, err := templates.CorosyncConf(p)

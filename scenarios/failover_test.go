@@ -175,7 +175,7 @@ var _ = Describe("failover", Serial, func() {
 		}
 	}, SpecTimeout(12*time.Minute))
 
-	It("standby of the owner: the VIP moves without an outage beyond the bound", Label("graceful", "needs-crm"), func(ctx SpecContext) {
+	It("CTS Standby: standby of the owner: the VIP moves without an outage beyond the bound", Label("graceful", "needs-crm", "cts", "cts-standby"), func(ctx SpecContext) {
 		_, survivor, _ := E.move(ctx, harness.Standby, "standby", 30*time.Second)
 		a := E.c.Audit(ctx)
 		Expect(a.Problems()).To(BeEmpty(), a.String())

@@ -18,9 +18,12 @@ const (
 	KillService   = "kill-service"
 	KillDaemon    = "kill-daemon"
 	StopMessaging = "stop-messaging"
-	Standby       = "standby"
-	Partition     = "partition"
-	Heal          = "heal"
+	// StartMessaging starts what stop-messaging stopped: like power-on,
+	// the end of a fault, which heal also does.
+	StartMessaging = "start-messaging"
+	Standby        = "standby"
+	Partition      = "partition"
+	Heal           = "heal"
 )
 
 // Faults lists the kinds with a one-line description, for help texts.
@@ -30,6 +33,7 @@ var Faults = []struct{ Kind, What string }{
 	{KillService, "SIGKILL the service's JVM"},
 	{KillDaemon, "SIGKILL the stack's messaging daemon"},
 	{StopMessaging, "stop the stack's daemons cleanly, as an admin would"},
+	{StartMessaging, "start the stack's daemons, as an admin would (returns once launched, before the node joins)"},
 	{Standby, "put the node in standby (pacemaker stacks)"},
 	{Partition, "drop the node's cluster traffic (UDP to and from its peer) on the private NIC"},
 	{Heal, "undo every fault above on the node; idempotent"},
@@ -66,6 +70,8 @@ func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
 		err = c.must(ctx, node, killDaemonScript, c.Stack.Messaging)
 	case StopMessaging:
 		err = c.sudo(ctx, node, c.Stack.Stop.Argv()...)
+	case StartMessaging:
+		err = c.sudo(ctx, node, c.Stack.Start.Argv()...)
 	case Standby:
 		if !c.Pacemaker() {
 			return fmt.Errorf("standby: stack %s has no resource manager to move resources (pacemaker stacks only)", c.Stack)
