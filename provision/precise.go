@@ -117,12 +117,14 @@ var Precise = ToolTable{
 		// its own), run by its path
 		InitScriptTool: {Pkg: "halab", Sub: []string{"status", "start", "stop", "restart"}},
 
-		"cl_status":     {Pkg: "heartbeat", Sub: []string{"hbstatus", "listnodes", "nodestatus *"}},
-		"crm_mon":       {Pkg: "pacemaker", Opts: append(opts("-1", "-r", "-f", "-A", "--version"), Opt{Name: "-X", Guard: GuardNewerPacemaker}, Opt{Name: "--as-xml", Guard: GuardNewerPacemaker}, Opt{Name: "--output-as=", Arg: true, Guard: GuardNewerPacemaker})},
-		"crm_attribute": {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete")},
-		"crm_resource":  {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:")},
-		"cibadmin":      {Pkg: "pacemaker", Opts: opts("-Q")},
-		"crm":           {Pkg: "pacemaker (crm shell)", Opts: opts("-F"), Sub: []string{"configure load update *", "configure delete *", "node standby *", "node online *"}},
+		"cl_status": {Pkg: "heartbeat", Sub: []string{"hbstatus", "listnodes", "nodestatus *"}},
+		// heartbeat v1's standby (crm no): hands the node's resources over
+		"/usr/share/heartbeat/hb_standby": {Pkg: "heartbeat", Sub: []string{"all"}},
+		"crm_mon":                         {Pkg: "pacemaker", Opts: append(opts("-1", "-r", "-f", "-A", "--version"), Opt{Name: "-X", Guard: GuardNewerPacemaker}, Opt{Name: "--as-xml", Guard: GuardNewerPacemaker}, Opt{Name: "--output-as=", Arg: true, Guard: GuardNewerPacemaker})},
+		"crm_attribute":                   {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete")},
+		"crm_resource":                    {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:")},
+		"cibadmin":                        {Pkg: "pacemaker", Opts: opts("-Q")},
+		"crm":                             {Pkg: "pacemaker (crm shell)", Opts: opts("-F"), Sub: []string{"configure load update *", "configure delete *", "node standby *", "node online *"}},
 
 		// the JDK: the article's 7u60 and later
 		"java": {Pkg: "JDK 7u60 or later", Tokens: true, Opts: []Opt{
