@@ -249,6 +249,7 @@ func TestE2ELab(t *testing.T) {
 				t.Run("the bench's lab runs beside this lab and leaves it serving", func(t *testing.T) { benchBeside(t, bin) })
 				t.Run("fault CLI", func(t *testing.T) { faultCLI(t, bin) })
 				t.Run("scenarios", func(t *testing.T) { runScenarios(t, bin, stack) })
+				t.Run("slow scenarios", func(t *testing.T) { runSlowScenarios(t, bin, stack) })
 				t.Run("a scenario broken on purpose fails with artifacts", func(t *testing.T) { brokenScenario(t, bin) })
 				t.Run("SIGINT in the partition scenario leaves nothing behind", func(t *testing.T) { interruptedScenario(t, bin) })
 				t.Run("kill -9 in the partition scenario: status names the partition and its heal", func(t *testing.T) { killedScenario(t, bin) })
@@ -291,6 +292,7 @@ func TestE2ELab(t *testing.T) {
 	})
 
 	t.Run("scenarios heartbeat-v1", func(t *testing.T) { runScenarios(t, bin, "heartbeat-v1") })
+	t.Run("slow scenarios heartbeat-v1", func(t *testing.T) { runSlowScenarios(t, bin, "heartbeat-v1") })
 
 	t.Run("no secret in any output, report or artifact", func(t *testing.T) {
 		secrets, err := provision.ReadSecretValues(filepath.Join(repoRoot, ".halab", "halab"))
@@ -344,26 +346,55 @@ func runScenarios(t *testing.T, bin, stack string) {
 	want := map[string]string{
 		"baseline": "passed", "power-off": "passed", "stop-messaging": "passed", "kill-daemon": "passed",
 		"partition": "passed", "repeat 1/2": "passed", "repeat 2/2": "passed", "lsb": "passed",
+		// CTS's Standby (hb_standby on heartbeat v1) and its quick
+		// life-cycle tests; the slow ones are runSlowScenarios'
+		"standby": "passed", "cts-flip": "passed", "cts-restart": "passed", "cts-partialstart": "passed",
 	}
 	if stack == "heartbeat-v1" {
 		want["kill-service"] = "known-limitation"
 	} else {
-		want["standby"], want["kill-service"] = "passed", "passed"
+		want["kill-service"] = "passed"
 	}
 	sum := r.out[strings.LastIndex(r.out, "==> failover summary"):]
+	checkSummary(t, sum, stack, want)
+	if !strings.Contains(r.out, "leaving out the slow scenarios (label cts-slow") {
+		t.Errorf("the default run does not say it leaves out the cts-slow specs")
+	}
+	for _, sc := range []string{"cts-startonebyone", "cts-simulstart"} {
+		if regexp.MustCompile(`(?m)^` + sc + `\s`).MatchString(sum) {
+			t.Errorf("the default run ran %s (label cts-slow):\n%s", sc, sum)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(repoRoot, "build", "scenarios-"+stack+".xml")); err != nil {
+		t.Errorf("junit report: %v", err)
+	}
+	checkReportPage(t, bin, stack)
+}
+
+// checkSummary checks the rows of a failover summary: scenario, stack,
+// result.
+func checkSummary(t *testing.T, sum, stack string, want map[string]string) {
+	t.Helper()
 	for sc, res := range want {
 		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sc) + `\s+` + regexp.QuoteMeta(stack) + `\s+` + res + `\s`)
 		if !re.MatchString(sum) {
 			t.Errorf("summary lacks %s %s %s:\n%s", sc, stack, res, sum)
 		}
 	}
-	if stack == "heartbeat-v1" && !regexp.MustCompile(`(?m)^standby of the owner.*\sskipped\s`).MatchString(sum) {
-		t.Errorf("standby should be skipped on heartbeat-v1:\n%s", sum)
+}
+
+// runSlowScenarios runs the specs the default run leaves out (label
+// cts-slow: CTS's tests that stop the whole cluster), as CI does.
+func runSlowScenarios(t *testing.T, bin, stack string) {
+	r := runHalab(t, bin, "test", "--labels", "cts-slow", "--junit-report", "scenarios-slow-"+stack+".xml", "--json-report", "scenarios-slow-"+stack+".json")
+	if r.code != 0 {
+		t.Fatalf("slow scenarios on %s: exit %d", stack, r.code)
 	}
-	if _, err := os.Stat(filepath.Join(repoRoot, "build", "scenarios-"+stack+".xml")); err != nil {
-		t.Errorf("junit report: %v", err)
-	}
-	checkReportPage(t, bin, stack)
+	sum := r.out[strings.LastIndex(r.out, "==> failover summary"):]
+	checkSummary(t, sum, stack, map[string]string{
+		"cts-startonebyone": "passed", "cts-stoponebyone": "passed", "cts-restartonebyone": "passed",
+		"cts-simulstart": "passed", "cts-simulstop": "passed",
+	})
 }
 
 // faultCLI: halab fault injects with the scenarios' code and heals.
