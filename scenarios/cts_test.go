@@ -185,7 +185,7 @@ var _ = Describe("cts", Serial, Label("cts"), func() {
 		}
 	}, SpecTimeout(10*time.Minute))
 
-	It("CTS Restart: the owner's stack stops and starts; the VIP moves within the bound, the node rejoins", Label("cts-restart", "graceful"), func(ctx SpecContext) {
+	It("CTS Restart: the owner's stack stops and starts; the VIP moves within the bound, the node rejoins", Label("cts-restart", "cts-slow", "graceful"), func(ctx SpecContext) {
 		owner := E.stable(ctx)
 		peer := E.c.Peer(owner)
 		bound := E.bound()
