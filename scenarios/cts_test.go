@@ -231,6 +231,7 @@ var _ = Describe("cts", Serial, Label("cts"), func() {
 		Expect(rep.Recovered).To(BeTrue(), rep.String())
 		Expect(rep.DualOwner).To(BeFalse(), rep.String())
 		Expect(rep.Owners).To(Equal([]string{owner}), rep.String())
+		Expect(rep.LongestOutage).To(BeNumerically("<=", E.startWithin()), rep.String())
 	}, SpecTimeout(12*time.Minute))
 
 	It("CTS StopOnebyOne: the nodes' stacks stop one after the other; the VIP moves, then nothing is left running", Label("cts-stoponebyone", "cts-slow"), func(ctx SpecContext) {
@@ -292,6 +293,7 @@ var _ = Describe("cts", Serial, Label("cts"), func() {
 		Expect(rep.Recovered).To(BeTrue(), rep.String())
 		Expect(rep.DualOwner).To(BeFalse(), rep.String())
 		Expect(rep.Owners).To(Equal([]string{owner}), "one owner, no move: "+rep.String())
+		Expect(rep.LongestOutage).To(BeNumerically("<=", E.startWithin()), rep.String())
 	}, SpecTimeout(12*time.Minute))
 
 	It("CTS SimulStop: all stacks stop at once; the resources stop without moving, nothing is left running", Label("cts-simulstop", "cts-slow"), func(ctx SpecContext) {
