@@ -172,7 +172,9 @@ var _ = Describe("cts", Serial, Label("cts"), func() {
 
 		started := time.Now()
 		E.lifecycle(ctx, harness.StartMessaging, peer)
-		final := E.joined(ctx, E.startWithin())
+		E.joined(ctx, E.startWithin())
+		// converged: a rejoin may move the resources (auto_failback), not at once
+		final := E.converged(ctx)
 		want, why := E.afterRejoin(peer, owner)
 		note := fmt.Sprintf("%s stopped and started; the VIP on %s after (%s)", peer, final, why)
 		rep, down := E.ctsReport("cts-flip", bound, note, started)
@@ -198,7 +200,9 @@ var _ = Describe("cts", Serial, Label("cts"), func() {
 		E.alone(ctx, peer, bound+E.stopWithin())
 
 		E.lifecycle(ctx, harness.StartMessaging, owner)
-		final := E.joined(ctx, E.startWithin())
+		E.joined(ctx, E.startWithin())
+		// converged: a rejoin may move the resources (auto_failback), not at once
+		final := E.converged(ctx)
 		want, why := E.afterRejoin(owner, peer)
 		rep, _ := E.ctsReport("cts-restart", bound, fmt.Sprintf("%s stopped, %s served, %s rejoined; the VIP on %s after (%s)", owner, peer, owner, final, why), time.Time{})
 		Expect(rep.Recovered).To(BeTrue(), rep.String())
