@@ -37,7 +37,11 @@ func (e *env) armHeal(why string) {
 // StopMessaging) on the nodes, all at once when there are several, as
 // CTS's SimulStartLite and SimulStopLite do; armHeal must come first.
 func (e *env) lifecycle(ctx context.Context, kind string, nodes ...string) {
-	By(kind + " " + strings.Join(nodes, " "))
+	// one step per node: "KIND NODE" is what halab test follows to name
+	// the faults a cut-short run may leave
+	for _, n := range nodes {
+		By(kind + " " + n)
+	}
 	timeline.injecting(kind, strings.Join(nodes, "+"))
 	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
