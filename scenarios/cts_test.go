@@ -324,7 +324,7 @@ var _ = Describe("cts", Serial, Label("cts"), func() {
 		Expect(rep.Recovered).To(BeFalse(), rep.String())
 	}, SpecTimeout(12*time.Minute))
 
-	It("CTS PartialStart: a node's stack stopped before its start finished stops cleanly; the owner serves throughout", Label("cts-partialstart"), func(ctx SpecContext) {
+	It("CTS PartialStart: a node's stack stopped before its start finished stops cleanly; the owner serves throughout", Label("cts-partialstart", "cts-slow"), func(ctx SpecContext) {
 		owner := E.stable(ctx)
 		peer := E.c.Peer(owner)
 		E.armHeal("PartialStart")
