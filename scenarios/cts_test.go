@@ -329,6 +329,12 @@ var _ = Describe("cts", Serial, Label("cts"), func() {
 		peer := E.c.Peer(owner)
 		E.armHeal("PartialStart")
 		E.expectLifecycleLogs()
+		if E.c.Pacemaker() {
+			// seen when the stop comes while pacemakerd still starts its
+			// daemons: it terminates them, and says so as errors
+			E.expectLogs("Pacemaker stopped while its daemons were still starting",
+				`pacemakerd.*error: pacemaker-(based|fenced|execd|attrd|schedulerd|controld)\[\d+\] terminated with signal 15 \(Terminated\)$`)
+		}
 		E.lifecycle(ctx, harness.StopMessaging, peer)
 		E.stopped(ctx, peer)
 		E.alone(ctx, owner, E.stopWithin())
