@@ -118,11 +118,13 @@ var Precise = ToolTable{
 		// its own), run by its path
 		InitScriptTool: {Pkg: "halab", Sub: []string{"status", "start", "stop", "restart"}},
 
-		"cl_status":     {Pkg: "heartbeat", Sub: []string{"hbstatus", "listnodes", "nodestatus *"}},
-		"crm_mon":       {Pkg: "pacemaker", Opts: append(opts("-1", "-r", "-f", "-A", "--version"), Opt{Name: "-X", Guard: GuardNewerPacemaker}, Opt{Name: "--as-xml", Guard: GuardNewerPacemaker}, Opt{Name: "--output-as=", Arg: true, Guard: GuardNewerPacemaker})},
-		"crm_attribute": {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete", "--update:")},
-		"crm_resource":  {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:", "--fail", "--resource:", "--node:")},
-		"cibadmin":      {Pkg: "pacemaker", Opts: opts("-Q", "--query", "--local")},
+		"cl_status": {Pkg: "heartbeat", Sub: []string{"hbstatus", "listnodes", "nodestatus *"}},
+		// heartbeat v1's standby (crm no): hands the node's resources over
+		"/usr/share/heartbeat/hb_standby": {Pkg: "heartbeat", Sub: []string{"all"}},
+		"crm_mon":                         {Pkg: "pacemaker", Opts: append(opts("-1", "-r", "-f", "-A", "--version"), Opt{Name: "-X", Guard: GuardNewerPacemaker}, Opt{Name: "--as-xml", Guard: GuardNewerPacemaker}, Opt{Name: "--output-as=", Arg: true, Guard: GuardNewerPacemaker})},
+		"crm_attribute":                   {Pkg: "pacemaker", Opts: opts("-N:", "-n:", "-G", "-q", "-l:", "--type:", "--name:", "--delete", "--update:")},
+		"crm_resource":                    {Pkg: "pacemaker", Opts: opts("--cleanup", "-r:", "--fail", "--resource:", "--node:")},
+		"cibadmin":                        {Pkg: "pacemaker", Opts: opts("-Q", "--query", "--local")},
 		// the fencing scenario's fence request (-B/--reboot since 1.1.0)
 		"stonith_admin": {Pkg: "pacemaker", Opts: opts("--reboot:")},
 		// crm_verify 1.1.6 (tools/crm_verify.c): -L reads the live CIB, each

@@ -110,20 +110,20 @@ func preciseScripts(t *testing.T) []nodeScript {
 }
 
 // preciseCommands are the registered argv commands the same path runs:
-// every lab.Remote of lab, provision and the harness, less the Stop of the
-// stacks that do not run on 12.04.
+// every lab.Remote of lab, provision and the harness, less the Stop and
+// Start of the stacks that do not run on 12.04.
 func preciseCommands() []lab.RemoteCommand {
 	on, off := preciseStacks()
 	var out []lab.RemoteCommand
 	for _, c := range lab.RemoteCommands() {
 		skip := false
 		for _, s := range off {
-			if reflect.DeepEqual(c, s.Stop) {
+			if reflect.DeepEqual(c, s.Stop) || reflect.DeepEqual(c, s.Start) {
 				skip = true
 			}
 		}
 		for _, s := range on {
-			if reflect.DeepEqual(c, s.Stop) {
+			if reflect.DeepEqual(c, s.Stop) || reflect.DeepEqual(c, s.Start) {
 				skip = false
 			}
 		}

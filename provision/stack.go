@@ -70,7 +70,10 @@ type Stack struct {
 	// Stop stops the stack's daemons as an admin would, resources first
 	// (run as root).
 	Stop lab.RemoteCommand
-	Caps Caps
+	// Start starts the stack's daemons as an admin would (run as root);
+	// it returns once they are launched, not when the node has joined.
+	Start lab.RemoteCommand
+	Caps  Caps
 	// Files renders the messaging layer's configuration; secrets go only
 	// into the files' Data, which only SFTP carries.
 	Files func(p templates.Params, s *Secrets) ([]File, error)

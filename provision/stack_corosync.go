@@ -24,6 +24,7 @@ var corosyncStack = &Stack{
 	Daemons:   []string{"corosync", "pacemaker"},
 	Messaging: "corosync",
 	Stop:      lab.Remote("systemctl", "stop", "pacemaker", "corosync"),
+	Start:     lab.Remote("systemctl", "start", "corosync", "pacemaker"),
 	Caps:      Caps{ResourceManager: true, Monitor: true},
 	// pacemakerd's children, in its start order (Pacemaker 2.1)
 	Subdaemons: []string{"pacemaker-based", "pacemaker-fenced", "pacemaker-execd", "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld"},

@@ -25,6 +25,7 @@ var heartbeatStack = &Stack{
 	Daemons:   []string{"heartbeat"}, // with crm yes, heartbeat starts Pacemaker itself
 	Messaging: "heartbeat",
 	Stop:      serviceHeartbeatStop,
+	Start:     serviceHeartbeatStart,
 	Caps:      Caps{ResourceManager: true, Monitor: true},
 	Files: func(p templates.Params, s *Secrets) ([]File, error) {
 		return heartbeatFiles(p, s, true)
@@ -59,6 +60,10 @@ var heartbeatStack = &Stack{
 // serviceHeartbeatStop stops heartbeat (and, with crm yes, the Pacemaker
 // daemons it started) through its init script, on sysvinit and systemd.
 var serviceHeartbeatStop = lab.Remote("service", "heartbeat", "stop")
+
+// serviceHeartbeatStart starts heartbeat (and, with crm yes, Pacemaker)
+// through its init script, on sysvinit and systemd.
+var serviceHeartbeatStart = lab.Remote("service", "heartbeat", "start")
 
 // heartbeatFiles are ha.cf, authkeys and, without crm, haresources.
 func heartbeatFiles(p templates.Params, s *Secrets, crm bool) ([]File, error) {

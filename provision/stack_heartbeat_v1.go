@@ -21,6 +21,7 @@ var heartbeatV1Stack = &Stack{
 	Daemons:   []string{"heartbeat"},
 	Messaging: "heartbeat",
 	Stop:      serviceHeartbeatStop,
+	Start:     serviceHeartbeatStart,
 	Caps:      Caps{},
 	Files: func(p templates.Params, s *Secrets) ([]File, error) {
 		return heartbeatFiles(p, s, false)

@@ -184,7 +184,10 @@ var _ = Describe("failover", Serial, func() {
 		}
 	}, SpecTimeout(12*time.Minute))
 
-	It("standby of the owner: the VIP moves without an outage beyond the bound", Label("graceful", "needs-crm"), func(ctx SpecContext) {
+	It("CTS Standby: standby of the owner: the VIP moves without an outage beyond the bound", Label("graceful", "cts", "cts-standby"), func(ctx SpecContext) {
+		// Pacemaker keeps the node in standby until the heal puts it
+		// online; heartbeat v1's hb_standby hands the resources over once
+		// and keeps no standby state.
 		_, survivor, _ := E.move(ctx, harness.Standby, "standby", 30*time.Second)
 		a := E.c.Audit(ctx)
 		Expect(a.Problems()).To(BeEmpty(), a.String())

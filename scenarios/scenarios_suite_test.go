@@ -111,7 +111,7 @@ func capsFilter() (string, error) {
 		filter += " && !" + HeavyLabel
 	}
 	if !c.Stack.Caps.ResourceManager {
-		fmt.Printf("==> leaving out the scenarios that need a resource manager (label needs-crm: standby, the monitor's restart, the CTS tests): stack %s has none, a known limitation\n", c.Stack.Name)
+		fmt.Printf("==> leaving out the scenarios that need a resource manager (label needs-crm: the monitor's restart, the CTS resource and component tests): stack %s has none, a known limitation\n", c.Stack.Name)
 	}
 	if len(c.Stack.Subdaemons) == 0 {
 		fmt.Printf("==> leaving out the scenarios that kill Pacemaker 2's subdaemons (label needs-subdaemons): stack %s has none\n", c.Stack.Name)

@@ -314,6 +314,11 @@ func runScenarios(t *testing.T, bin, stack string, pre ...string) {
 	want := map[string]string{
 		"baseline": "passed", "power-off": "passed", "stop-messaging": "passed", "kill-daemon": prober.Unsafe,
 		"partition": prober.Unsafe, "repeat 1/2": "passed", "repeat 2/2": "passed", "lsb": "passed",
+		// CTS's Standby (hb_standby on heartbeat v1) and its life-cycle
+		// tests (scenarios/cts_test.go): every stack can start and stop
+		"standby": "passed", "cts-flip": "passed", "cts-restart": "passed", "cts-startonebyone": "passed",
+		"cts-stoponebyone": "passed", "cts-restartonebyone": "passed", "cts-simulstart": "passed",
+		"cts-simulstop": "passed", "cts-partialstart": "passed",
 	}
 	// Pacemaker's CTS resource and component tests
 	// (scenarios/cts_resources_test.go): they need a resource manager.
@@ -323,7 +328,7 @@ func runScenarios(t *testing.T, bin, stack string, pre ...string) {
 	if stack == "heartbeat-v1" {
 		want["kill-service"] = "known-limitation"
 	} else {
-		want["standby"], want["kill-service"] = "passed", "passed"
+		want["kill-service"] = "passed"
 		for _, sc := range cts {
 			want[sc] = "passed"
 		}
@@ -332,16 +337,9 @@ func runScenarios(t *testing.T, bin, stack string, pre ...string) {
 		want["cts-resource-recover"] = "(passed|known-limitation)"
 	}
 	sum := r.out[strings.LastIndex(r.out, "==> failover summary"):]
-	for sc, res := range want {
-		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sc) + `\s+` + regexp.QuoteMeta(stack) + `\s+` + res + `\s`)
-		if !re.MatchString(sum) {
-			t.Errorf("summary lacks %s %s %s:\n%s", sc, stack, res, sum)
-		}
-	}
-	if stack == "heartbeat-v1" && !regexp.MustCompile(`(?m)^standby of the owner.*\sskipped\s`).MatchString(sum) {
-		t.Errorf("standby should be skipped on heartbeat-v1:\n%s", sum)
-	}
-	// without a resource manager the CTS specs are left out, never passed
+	checkSummary(t, sum, stack, want)
+	// without a resource manager the CTS resource specs are left out,
+	// never passed
 	for _, name := range []string{"MaintenanceMode", "ResourceRecover", "Reattach", "ResyncCIB", "ComponentFail pacemaker-based"} {
 		if stack == "heartbeat-v1" && !regexp.MustCompile(`(?m)^CTS `+regexp.QuoteMeta(name)+`\b.*\sskipped\s`).MatchString(sum) {
 			t.Errorf("CTS %s should be skipped on heartbeat-v1:\n%s", name, sum)
@@ -351,6 +349,18 @@ func runScenarios(t *testing.T, bin, stack string, pre ...string) {
 		t.Errorf("junit report: %v", err)
 	}
 	checkReportPage(t, bin, stack)
+}
+
+// checkSummary checks the rows of a failover summary: scenario, stack,
+// result.
+func checkSummary(t *testing.T, sum, stack string, want map[string]string) {
+	t.Helper()
+	for sc, res := range want {
+		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sc) + `\s+` + regexp.QuoteMeta(stack) + `\s+` + res + `\s`)
+		if !re.MatchString(sum) {
+			t.Errorf("summary lacks %s %s %s:\n%s", sc, stack, res, sum)
+		}
+	}
 }
 
 // faultCLI: halab fault injects with the scenarios' code and heals.

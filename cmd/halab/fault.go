@@ -226,7 +226,7 @@ type faultWatch struct {
 func newFaultWatch(w io.Writer) *faultWatch {
 	f := &faultWatch{w: w, kinds: map[string]bool{}}
 	for _, k := range harness.Faults {
-		if k.Kind != harness.Heal && k.Kind != harness.PowerOn {
+		if k.Kind != harness.Heal && k.Kind != harness.PowerOn && k.Kind != harness.StartMessaging {
 			f.kinds[k.Kind] = true
 		}
 	}

@@ -18,9 +18,12 @@ const (
 	KillService   = "kill-service"
 	KillDaemon    = "kill-daemon"
 	StopMessaging = "stop-messaging"
-	Standby       = "standby"
-	Partition     = "partition"
-	Heal          = "heal"
+	// StartMessaging starts what stop-messaging stopped: like power-on,
+	// the end of a fault, which heal also does.
+	StartMessaging = "start-messaging"
+	Standby        = "standby"
+	Partition      = "partition"
+	Heal           = "heal"
 )
 
 // Faults lists the kinds with a one-line description, for help texts.
@@ -30,10 +33,15 @@ var Faults = []struct{ Kind, What string }{
 	{KillService, "SIGKILL the service's JVM"},
 	{KillDaemon, "SIGKILL the stack's messaging daemon"},
 	{StopMessaging, "stop the stack's daemons cleanly, as an admin would"},
-	{Standby, "put the node in standby (pacemaker stacks)"},
+	{StartMessaging, "start the stack's daemons, as an admin would (returns once launched, before the node joins)"},
+	{Standby, "put the node in standby (Pacemaker), or hand its resources to the peer (heartbeat v1's hb_standby)"},
 	{Partition, "drop the node's cluster traffic (UDP to and from its peer) on the private NIC"},
 	{Heal, "undo every fault above on the node; idempotent"},
 }
+
+// HbStandby is heartbeat's standby command, which without crm hands every
+// resource the node holds to its peer (ha.cf's crm no).
+const HbStandby = "/usr/share/heartbeat/hb_standby"
 
 // PartitionChain is the only iptables chain the harness creates; heal
 // removes it and the jumps to it, and touches no other rule.
@@ -45,6 +53,7 @@ var (
 	partitionRulesScript = script("partition-rules")
 	healPartitionScript  = script("heal-partition")
 	crmStandby           = lab.Remote("crm", "node", "standby")
+	hbStandby            = lab.Remote(HbStandby, "all")
 )
 
 // Inject applies one fault to a node. Heal undoes any of them.
@@ -71,9 +80,14 @@ func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
 		err = c.must(ctx, node, killDaemonScript, c.Stack.Messaging)
 	case StopMessaging:
 		err = c.sudo(ctx, node, c.Stack.Stop.Argv()...)
+	case StartMessaging:
+		err = c.sudo(ctx, node, c.Stack.Start.Argv()...)
 	case Standby:
 		if !c.Pacemaker() {
-			return fmt.Errorf("standby: stack %s has no resource manager to move resources (pacemaker stacks only)", c.Stack)
+			// heartbeat v1 hands the node's resources to its peer; it
+			// keeps no standby state, so there is nothing to heal
+			err = c.sudo(ctx, node, hbStandby.Argv()...)
+			break
 		}
 		err = c.sudo(ctx, node, crmStandby.Argv(node)...)
 	case Partition:
