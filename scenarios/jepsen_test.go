@@ -1,0 +1,346 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"halab/lab"
+	"halab/scenarios/harness"
+	"halab/scenarios/prober"
+)
+
+// The Jepsen-style faults (docs/scenarios.md): a frozen owner or messaging
+// daemon, random packet loss, a one-way and a flapping partition. Each
+// spec registers its heal before it injects (inject, or guard for the
+// flapping partition), watches the cluster's audits in the background
+// while the fault lasts, undoes the fault with Thaw (nothing but the
+// fault: what the cluster does next is its own doing) and waits for it to
+// converge to one owner.
+
+// watch polls the cluster audit every second in the background, with a
+// short timeout per audit (a frozen node answers nothing), and keeps what
+// a report needs: the most VIP holders seen at once, when two nodes held
+// the VIP, and the membership changes.
+type watch struct {
+	mu      sync.Mutex
+	stop    chan struct{}
+	done    chan struct{}
+	max     int
+	dual    []prober.Window
+	members []string // each distinct membership view seen, in order
+	holders []string // each distinct VIP holder set seen, in order
+}
+
+func (e *env) watch(ctx context.Context) *watch {
+	w := &watch{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			actx, cancel := context.WithTimeout(ctx, 8*time.Second)
+			a := e.c.Audit(actx)
+			cancel()
+			timeline.audited(a)
+			w.saw(a, time.Now())
+			select {
+			case <-w.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return w
+}
+
+func (w *watch) saw(a *harness.Audit, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	vip := a.VIPHolders()
+	w.max = max(w.max, len(vip))
+	n := len(w.dual)
+	switch {
+	case len(vip) > 1 && (n == 0 || !w.dual[n-1].End.IsZero()):
+		w.dual = append(w.dual, prober.Window{Start: at})
+	case len(vip) <= 1 && n > 0 && w.dual[n-1].End.IsZero():
+		w.dual[n-1].End = at
+	}
+	var views []string
+	for _, nd := range a.Nodes {
+		if nd.Reachable && nd.DaemonUp {
+			views = append(views, fmt.Sprintf("%s:%v", nd.Node, nd.Members))
+		}
+	}
+	if v := strings.Join(views, " "); v != "" && (len(w.members) == 0 || w.members[len(w.members)-1] != v) {
+		w.members = append(w.members, v)
+	}
+	if h := fmt.Sprint(vip); len(w.holders) == 0 || w.holders[len(w.holders)-1] != h {
+		w.holders = append(w.holders, h)
+	}
+}
+
+// Stop ends the watch and returns its summary.
+func (w *watch) Stop() *watch {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n := len(w.dual); n > 0 && w.dual[n-1].End.IsZero() {
+		w.dual[n-1].End = time.Now()
+	}
+	return w
+}
+
+// dualTime is how long the audits found the VIP on two nodes.
+func (w *watch) dualTime() time.Duration {
+	var d time.Duration
+	for _, win := range w.dual {
+		d += win.End.Sub(win.Start)
+	}
+	return d
+}
+
+func (w *watch) String() string {
+	s := fmt.Sprintf("VIP holders %s", strings.Join(w.holders, " -> "))
+	if len(w.dual) > 0 {
+		s += fmt.Sprintf("; VIP on two nodes %d time(s), %s in all (audits)", len(w.dual), w.dualTime().Round(time.Second))
+	}
+	return s + fmt.Sprintf("; %d membership view(s)", len(w.members))
+}
+
+// fencing says whether the lab fences lost nodes (fencing.agent set and
+// the stack able to): the pause specs then expect the frozen node fenced.
+func (e *env) fencing() bool { return e.lab.Cfg.FencingOn() && e.c.Stack.Fence != nil }
+
+// guard registers the heal of a fault before it is injected, as inject
+// does: heal every node, wait for one owner.
+func (e *env) guard(kind, node string) {
+	DeferCleanup(func(ctx SpecContext) {
+		By("healing " + node)
+		e.healAll(ctx, "after "+kind)
+		e.converged(ctx)
+	}, NodeTimeout(8*time.Minute))
+}
+
+// thaw undoes the fault on node (and only the fault) and waits for one
+// owner; it returns the owner and how long convergence took.
+func (e *env) thaw(ctx context.Context, node string) (string, time.Duration) {
+	By("undoing the fault on " + node + ": the cluster must converge to one owner")
+	start := time.Now()
+	timeline.healing()
+	did, err := e.c.Thaw(ctx, node)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	fmt.Fprintf(GinkgoWriter, "thawed %s: %s\n", node, strings.Join(did, "; "))
+	final := e.converged(ctx)
+	took := time.Since(start)
+	fmt.Fprintf(GinkgoWriter, "converged on %s %s after the fault was undone\n", final, took.Round(time.Second))
+	for _, rules := range []func(context.Context, string) ([]string, error){e.c.DropRules, e.c.PartitionRules} {
+		left, err := rules(ctx, node)
+		ExpectWithOffset(1, err).NotTo(HaveOccurred())
+		ExpectWithOffset(1, left).To(BeEmpty(), "the harness's rules left behind")
+	}
+	return final, took
+}
+
+// pause is the shape of both pause specs: freeze the owner (the machine
+// or its messaging daemon) until the peer has taken over and a little
+// longer, then resume it.
+func (e *env) pause(ctx context.Context, kind string) {
+	owner := e.stable(ctx)
+	survivor, bound := e.c.Peer(owner), e.bound()
+	mark, err := e.c.BootMark(ctx, owner)
+	Expect(err).NotTo(HaveOccurred())
+	e.probe(ctx)
+	w := e.watch(ctx)
+	defer w.Stop()
+	e.inject(ctx, kind, owner)
+	frozen := time.Now()
+
+	if e.fencing() {
+		// With fencing, the survivor must fence the node it lost before it
+		// takes the resources: the frozen node is powered off or rebooted,
+		// and it never holds the VIP beside the survivor.
+		By("with fencing: " + survivor + " fences " + owner + " and serves")
+		Eventually(func(g Gomega) {
+			g.Expect(e.fenced(ctx, owner, mark)).To(BeTrue(), owner+" was not fenced")
+		}).WithContext(ctx).WithTimeout(bound + 2*time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+		e.servedBy(ctx, survivor, bound+time.Minute)
+		w.Stop()
+		rep, _ := e.report(kind, bound, prober.Passed, fmt.Sprintf("%s fenced after the freeze; %s", owner, w))
+		Expect(rep.DualOwner).To(BeFalse(), rep.String())
+		Expect(w.max).To(BeNumerically("<=", 1), "two VIP holders with fencing on: "+w.String())
+		return
+	}
+
+	// Without fencing: the peer takes over, whatever the frozen node holds.
+	By("waiting for " + survivor + " to take over while " + owner + " is frozen")
+	Eventually(func(g Gomega) {
+		actx, cancel := context.WithTimeout(ctx, 8*time.Second)
+		defer cancel()
+		a := e.c.Audit(actx)
+		g.Expect(a.VIPHolders()).To(ContainElement(survivor), a.String())
+		g.Expect(a.ServiceOn()).To(ContainElement(survivor), a.String())
+	}).WithContext(ctx).WithTimeout(bound + 30*time.Second).Should(Succeed())
+	if kind == harness.Pause {
+		// The frozen node answers nothing: the clients see the survivor.
+		e.servedBy(ctx, survivor, 30*time.Second)
+	}
+	takeover := time.Since(frozen)
+	// Longer than the detection time, by construction: frozen until the
+	// peer took over, and 5 s more.
+	time.Sleep(5 * time.Second)
+	held := time.Since(frozen)
+
+	final, took := e.thaw(ctx, owner)
+	w.Stop()
+	note := fmt.Sprintf("frozen %s (peer took over after %s); after resume one owner, %s, in %s; %s; %s",
+		held.Round(time.Second), takeover.Round(time.Second), final, took.Round(time.Second), w, e.noFencing())
+	rep, _ := e.report(kind, bound, prober.Passed, note)
+	if len(rep.Outages) > 0 {
+		Expect(rep.Outages[0].Length).To(BeNumerically("<=", bound), "the takeover's outage beyond the bound: "+rep.String())
+	}
+	Expect(rep.Recovered).To(BeTrue(), rep.String())
+}
+
+// fenced says whether node's machine was fenced since mark (its boot
+// mark): the provider says it is off, or it booted again.
+func (e *env) fenced(ctx context.Context, node, mark string) bool {
+	if on, err := e.lab.Provider.Running(ctx, node); err == nil && !on {
+		return true
+	}
+	if p, ok := e.lab.Provider.(lab.Pauser); ok {
+		if paused, err := p.Paused(ctx, node); err != nil || paused {
+			return false
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, 8*time.Second)
+	defer cancel()
+	now, err := e.c.BootMark(actx, node)
+	return err == nil && now != mark
+}
+
+// drop is the shape of the packet-loss specs: the owner loses a share of
+// its cluster packets for a while; the watch says what the cluster did.
+func (e *env) drop(ctx context.Context, kind string, hold time.Duration) (owner string, rep prober.Report, w *watch, took time.Duration) {
+	owner = e.stable(ctx)
+	bound := e.bound()
+	e.probe(ctx)
+	w = e.watch(ctx)
+	defer w.Stop()
+	e.inject(ctx, kind, owner)
+	rules, err := e.c.DropRules(ctx, owner)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(rules).NotTo(BeEmpty(), "no packet-fault rule on "+owner)
+	By(fmt.Sprintf("holding the loss for %s", hold))
+	Expect(sleep(ctx, hold)).To(Succeed())
+	_, took = e.thaw(ctx, owner)
+	w.Stop()
+	rep, _ = e.report(kind, bound, prober.Passed, fmt.Sprintf("%s on %s for %s; %s; one owner %s after the heal",
+		kind, owner, hold, w, took.Round(time.Second)))
+	return owner, rep, w, took
+}
+
+// note sets the note of the entry the current spec reported last.
+func (l *specLog) note(n string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.entry != nil {
+		l.entry.Note = n
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// lossHold is how long the packet loss lasts: three detection times,
+// and at least 30 s, so that a membership the loss breaks has time to.
+func (e *env) lossHold() time.Duration {
+	return max(30*time.Second, 3*e.c.Stack.Detection(e.lab.Cfg.Timings))
+}
+
+var _ = Describe("jepsen", Serial, Label("jepsen"), func() {
+	It("pause of the owner's machine: the peer takes over; after resume, one owner", Label("pause"), func(ctx SpecContext) {
+		if _, ok := E.lab.Provider.(lab.Pauser); !ok {
+			Skip("the " + E.lab.Provider.Name() + " provider cannot freeze a machine: only the pause-daemon spec applies")
+		}
+		E.pause(ctx, harness.Pause)
+	}, SpecTimeout(12*time.Minute))
+
+	It("pause of the owner's messaging daemon: the peer takes over; after resume, one owner", Label("pause-daemon"), func(ctx SpecContext) {
+		E.pause(ctx, harness.PauseDaemon)
+	}, SpecTimeout(12*time.Minute))
+
+	It("20 % packet loss on the owner's private NIC: one owner throughout, the VIP keeps serving", Label("loss-20"), func(ctx SpecContext) {
+		owner, rep, w, _ := E.drop(ctx, harness.Loss20, E.lossHold())
+		Expect(rep.Owners).To(Equal([]string{owner}), rep.String())
+		Expect(rep.Failures).To(BeZero(), rep.String())
+		Expect(w.max).To(Equal(1), w.String())
+	}, SpecTimeout(12*time.Minute))
+
+	It("50 % packet loss on the owner's private NIC: reported; one owner after the heal", Label("loss-50"), func(ctx SpecContext) {
+		_, rep, _, _ := E.drop(ctx, harness.Loss50, E.lossHold())
+		Expect(rep.Recovered).To(BeTrue(), rep.String())
+	}, SpecTimeout(12*time.Minute))
+
+	It("one-way partition (the owner's packets to its peer dropped): the peer takes over; one owner after the heal", Label("one-way"), func(ctx SpecContext) {
+		owner := E.stable(ctx)
+		survivor, bound := E.c.Peer(owner), E.bound()
+		E.probe(ctx)
+		w := E.watch(ctx)
+		defer w.Stop()
+		E.inject(ctx, harness.OneWay, owner)
+		By("waiting for " + survivor + " to take over: it hears nothing from " + owner)
+		Eventually(func(g Gomega) {
+			a := E.c.Audit(ctx)
+			g.Expect(a.VIPHolders()).To(ContainElement(survivor), a.String())
+			g.Expect(a.ServiceOn()).To(ContainElement(survivor), a.String())
+		}).WithContext(ctx).WithTimeout(bound + 30*time.Second).Should(Succeed())
+		a := E.c.Audit(ctx)
+		timeline.audited(a)
+		holders := a.VIPHolders()
+		final, took := E.thaw(ctx, owner)
+		w.Stop()
+		E.report(harness.OneWay, bound, prober.Passed, fmt.Sprintf("VIP on %v when %s took over; one owner, %s, %s after the heal; %s; %s",
+			holders, survivor, final, took.Round(time.Second), w, E.noFencing()))
+	}, SpecTimeout(12*time.Minute))
+
+	It("flapping partition (cut and healed every 5 s for a minute): one owner after, the total outage reported", Label("flap"), func(ctx SpecContext) {
+		owner := E.stable(ctx)
+		bound := E.bound()
+		E.probe(ctx)
+		w := E.watch(ctx)
+		defer w.Stop()
+		E.guard(harness.Flap, owner)
+		By(fmt.Sprintf("flapping the partition of %s every %s for %s", owner, harness.FlapEvery, harness.FlapFor))
+		timeline.injecting(harness.Flap, owner)
+		cuts, err := E.c.Flap(ctx, owner, harness.FlapEvery, harness.FlapFor, nil)
+		Expect(err).NotTo(HaveOccurred())
+		final, took := E.thaw(ctx, owner)
+		w.Stop()
+		rep, _ := E.report(harness.Flap, bound, prober.Passed, "")
+		note := fmt.Sprintf("%d cuts; total outage %s in %d outage(s); one owner, %s, %s after the last heal; %s",
+			cuts, rep.TotalOutage.Round(10*time.Millisecond), len(rep.Outages), final, took.Round(time.Second), w)
+		fmt.Fprintln(GinkgoWriter, note)
+		timeline.note(note)
+		Expect(cuts).To(BeNumerically(">=", 5))
+		Expect(rep.Recovered).To(BeTrue(), rep.String())
+		Expect(slices.Contains(E.c.Names(), final)).To(BeTrue())
+	}, SpecTimeout(12*time.Minute))
+})
