@@ -185,6 +185,12 @@ func (e *env) pause(ctx context.Context, kind string) {
 
 	// Without fencing: the peer takes over, whatever the frozen node holds.
 	By("waiting for " + survivor + " to take over while " + owner + " is frozen")
+	var takeover time.Duration
+	if kind == harness.Pause {
+		// The frozen node answers nothing: the clients see the survivor.
+		e.servedBy(ctx, survivor, bound+30*time.Second)
+		takeover = time.Since(frozen)
+	}
 	Eventually(func(g Gomega) {
 		actx, cancel := context.WithTimeout(ctx, 8*time.Second)
 		defer cancel()
@@ -192,11 +198,9 @@ func (e *env) pause(ctx context.Context, kind string) {
 		g.Expect(a.VIPHolders()).To(ContainElement(survivor), a.String())
 		g.Expect(a.ServiceOn()).To(ContainElement(survivor), a.String())
 	}).WithContext(ctx).WithTimeout(bound + 30*time.Second).Should(Succeed())
-	if kind == harness.Pause {
-		// The frozen node answers nothing: the clients see the survivor.
-		e.servedBy(ctx, survivor, 30*time.Second)
+	if takeover == 0 {
+		takeover = time.Since(frozen) // as the audits saw it
 	}
-	takeover := time.Since(frozen)
 	// Longer than the detection time, by construction: frozen until the
 	// peer took over, and 5 s more.
 	time.Sleep(5 * time.Second)
