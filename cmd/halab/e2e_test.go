@@ -344,6 +344,9 @@ func runScenarios(t *testing.T, bin, stack string) {
 	want := map[string]string{
 		"baseline": "passed", "power-off": "passed", "stop-messaging": "passed", "kill-daemon": "passed",
 		"partition": "passed", "repeat 1/2": "passed", "repeat 2/2": "passed", "lsb": "passed",
+		// The Jepsen-style faults (label jepsen), on both stacks.
+		"pause": "passed", "pause-daemon": "passed", "loss-20": "passed", "loss-50": "passed",
+		"one-way": "passed", "flap": "passed",
 	}
 	if stack == "heartbeat-v1" {
 		want["kill-service"] = "known-limitation"
