@@ -373,10 +373,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// lossHold is how long the packet loss lasts: three detection times,
+// lossHold is how long the packet loss lasts: two detection times,
 // and at least 30 s, so that a membership the loss breaks has time to.
 func (e *env) lossHold() time.Duration {
-	return max(30*time.Second, 3*e.c.Stack.Detection(e.lab.Cfg.Timings))
+	return max(30*time.Second, 2*e.c.Stack.Detection(e.lab.Cfg.Timings))
 }
 
 var _ = Describe("jepsen", Serial, Label("jepsen"), func() {
