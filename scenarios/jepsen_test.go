@@ -167,13 +167,53 @@ func (e *env) expectSendDropped(why string) {
 func (e *env) fencing() bool { return e.lab.Cfg.FencingOn() && e.c.Stack.Fence != nil }
 
 // guard registers the heal of a fault before it is injected, as inject
-// does: heal every node, wait for one owner.
+// does, but heals again while the nodes do not all become members:
+// heartbeat v1, after it found both nodes owning the resources, restarts
+// itself, and the restarted daemon may stop again after a heal that found
+// it running.
 func (e *env) guard(kind, node string) {
 	DeferCleanup(func(ctx SpecContext) {
 		By("healing " + node)
-		e.healAll(ctx, "after "+kind)
+		for round := 1; round <= 3; round++ {
+			e.healAll(ctx, "after "+kind)
+			if e.members(ctx, 150*time.Second) {
+				break
+			}
+			fmt.Fprintf(GinkgoWriter, "not every node a member %d heal(s) after %s: healing again\n", round, kind)
+		}
 		e.converged(ctx)
-	}, NodeTimeout(8*time.Minute))
+	}, NodeTimeout(12*time.Minute))
+}
+
+// injectJepsen is env.inject with guard's heal.
+func (e *env) injectJepsen(ctx context.Context, kind, node string) {
+	e.guard(kind, node)
+	By(kind + " " + node)
+	timeline.injecting(kind, node)
+	ExpectWithOffset(1, e.c.Inject(ctx, kind, node)).To(Succeed())
+}
+
+// members waits up to d for every node's daemon to run and see every
+// node; it says whether they did.
+func (e *env) members(ctx context.Context, d time.Duration) bool {
+	all := slices.Sorted(slices.Values(e.c.Names())) // as ParseAudit sorts members
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		a := e.c.Audit(ctx)
+		ok := true
+		for _, n := range a.Nodes {
+			if !n.DaemonUp || !slices.Equal(n.Members, all) {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+		if sleep(ctx, 2*time.Second) != nil {
+			return false
+		}
+	}
+	return false
 }
 
 // thaw undoes the fault on node (and only the fault) and waits for one
@@ -263,7 +303,7 @@ func (e *env) pause(ctx context.Context, kind string) {
 	e.probe(ctx)
 	w := e.watch(ctx)
 	defer w.Stop()
-	e.inject(ctx, kind, owner)
+	e.injectJepsen(ctx, kind, owner)
 	frozen := time.Now()
 
 	if e.fencing() {
@@ -342,7 +382,7 @@ func (e *env) drop(ctx context.Context, kind string, hold time.Duration) (owner 
 	e.probe(ctx)
 	w = e.watch(ctx)
 	defer w.Stop()
-	e.inject(ctx, kind, owner)
+	e.injectJepsen(ctx, kind, owner)
 	rules, err := e.c.DropRules(ctx, owner)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(rules).NotTo(BeEmpty(), "no packet-fault rule on "+owner)
@@ -417,7 +457,7 @@ var _ = Describe("jepsen", Serial, Label("jepsen"), func() {
 		E.probe(ctx)
 		w := E.watch(ctx)
 		defer w.Stop()
-		E.inject(ctx, harness.OneWay, owner)
+		E.injectJepsen(ctx, harness.OneWay, owner)
 		By("waiting for " + survivor + " to take over: it hears nothing from " + owner)
 		Eventually(func(g Gomega) {
 			a := E.c.Audit(ctx)
