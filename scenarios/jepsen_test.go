@@ -137,17 +137,17 @@ func (e *env) expectTwoOwners(why string) {
 		return
 	}
 	e.expectLogs(why,
-		`heartbeat: \[\d+\]: CRIT: Cluster node \S+ returning after partition\.`,
-		`heartbeat: \[\d+\]: CRIT: Late heartbeat: Node \S+: interval \d+ ms \(> deadtime\)`,
-		`heartbeat: \[\d+\]: ERROR: Both machines own (our|foreign) resources!`,
-		`heartbeat: \[\d+\]: ERROR: Unable to set scheduler parameters\.: Operation not permitted`,
-		`heartbeat: \[\d+\]: ERROR: Cannot lock ourselves into memory:  System limits on locked-in memory are too small\.`,
+		`CRIT: Cluster node \S+ returning after partition\.`,
+		`CRIT: Late heartbeat: Node \S+: interval \d+ ms \(> deadtime\)`,
+		`ERROR: Both machines own (our|foreign) resources!`,
+		`ERROR: Unable to set scheduler parameters\.: Operation not permitted`,
+		`ERROR: Cannot lock ourselves into memory:  System limits on locked-in memory are too small\.`,
 		// The restart of a heartbeat that was frozen may find its
 		// communication children gone and restart them.
-		`heartbeat: \[\d+\]: ERROR: Cannot write to media pipe \d+: Resource temporarily unavailable`,
-		`heartbeat: \[\d+\]: ERROR: Killing and restarting communications processes\.: Resource temporarily unavailable`,
-		`heartbeat: \[\d+\]: ERROR: HBREAD process died\.  Beginning communications restart process for comm channel \d+\.`,
-		`heartbeat: \[\d+\]: ERROR: Both comm processes for channel \d+ have died\.  Restarting\.`)
+		`ERROR: Cannot write to media pipe \d+: Resource temporarily unavailable`,
+		`ERROR: Killing and restarting communications processes\.: Resource temporarily unavailable`,
+		`ERROR: HBREAD process died\.  Beginning communications restart process for comm channel \d+\.`,
+		`ERROR: Both comm processes for channel \d+ have died\.  Restarting\.`)
 }
 
 // expectSendDropped declares what a packet dropped on its way out costs
@@ -158,8 +158,8 @@ func (e *env) expectSendDropped(why string) {
 		return
 	}
 	e.expectLogs(why,
-		`heartbeat: \[\d+\]: ERROR: glib: ucast_write: Unable to send HBcomm packet \S+ [\d.]+:\d+ len=\d+ \[-?\d+\]: Operation not permitted`,
-		`heartbeat: \[\d+\]: ERROR: write_child: write failure on ucast \S+\.: Operation not permitted`)
+		`ERROR: glib: ucast_write: Unable to send HBcomm packet \S+ [\d.]+:\d+ len=\d+ \[-?\d+\]: Operation not permitted`,
+		`ERROR: write_child: write failure on ucast \S+\.: Operation not permitted`)
 }
 
 // fencing says whether the lab fences lost nodes (fencing.agent set and
@@ -296,7 +296,7 @@ func (e *env) pause(ctx context.Context, kind string) {
 		// The audits' cl_status calls that gave up while heartbeat was
 		// stopped are still queued when it resumes: "bad pid", refused.
 		e.expectLogs("the audits' cl_status clients that gave up while heartbeat was stopped are refused on SIGCONT",
-			`heartbeat: \[\d+\]: ERROR: api_process_registration_msg: cannot add client\(\)`)
+			`ERROR: api_process_registration_msg: cannot add client\(\)`)
 	}
 	mark, err := e.c.BootMark(ctx, owner)
 	Expect(err).NotTo(HaveOccurred())
