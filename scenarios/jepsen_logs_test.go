@@ -28,8 +28,8 @@ func TestJepsenLogPatterns(t *testing.T) {
 			"Nov 26 13:54:42 node1 heartbeat: [10445]: ERROR: Killing and restarting communications processes.: Resource temporarily unavailable",
 			"Nov 26 13:54:40 node1 heartbeat: [10445]: ERROR: HBREAD process died.  Beginning communications restart process for comm channel 0.",
 			"Nov 26 13:54:40 node1 heartbeat: [10445]: ERROR: Both comm processes for channel 0 have died.  Restarting.",
-			"Nov 26 13:59:01 node1 heartbeat: [7690]: ERROR: glib: ucast_write: Unable to send HBcomm packet eth1 192.168.76.12:694 len=212 [-1]: Operation not permitted",
-			"Nov 26 13:59:01 node1 heartbeat: [7690]: ERROR: write_child: write failure on ucast eth1.: Operation not permitted",
+			"Nov 26 14:32:37 node1 heartbeat: [36052]: ERROR: glib: ucast_write: Unable to send HBcomm packet eth1 192.168.76.12:694 len=313 [-1]: Operation not permitted",
+			"Nov 26 14:32:37 node1 heartbeat: [36052]: ERROR: write_child: write failure on ucast eth1.: Operation not permitted",
 			"Nov 26 13:54:14 node1 heartbeat: [7672]: ERROR: api_process_registration_msg: cannot add client()",
 		},
 	}
