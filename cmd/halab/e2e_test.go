@@ -319,6 +319,9 @@ func runScenarios(t *testing.T, bin, stack string, pre ...string) {
 		"standby": "passed", "cts-flip": "passed", "cts-restart": "passed", "cts-startonebyone": "passed",
 		"cts-stoponebyone": "passed", "cts-restartonebyone": "passed", "cts-simulstart": "passed",
 		"cts-simulstop": "passed", "cts-partialstart": "passed",
+		// The Jepsen-style faults (label jepsen), on both stacks.
+		"pause": "passed", "pause-daemon": "passed", "loss-20": "passed", "loss-50": "passed",
+		"one-way": "passed", "flap": "passed",
 	}
 	// Pacemaker's CTS resource and component tests
 	// (scenarios/cts_resources_test.go): they need a resource manager.

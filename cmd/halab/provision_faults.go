@@ -15,12 +15,15 @@ import (
 // left on the lab: a powered-off node cannot be reached; a partition
 // makes the wait for membership time out; a killed daemon leaves what
 // provisioning's start does not clean up (pacemakerd without its
-// corosync, the resources of a killed heartbeat v1). A stopped or failed
+// corosync, the resources of a killed heartbeat v1); a frozen machine
+// answers nothing, a frozen daemon or dropped packets break the
+// membership wait too. A stopped or failed
 // daemon is started again by provisioning, standby and fail counts do not
 // keep it from finishing: those are only reported.
 func blocksProvision(kind string) bool {
 	switch kind {
-	case harness.LeftPoweredOff, harness.LeftPartition, harness.LeftKilledDaemon:
+	case harness.LeftPoweredOff, harness.LeftPartition, harness.LeftKilledDaemon,
+		harness.LeftPaused, harness.LeftFrozenDaemon, harness.LeftPacketFault:
 		return true
 	}
 	return false

@@ -36,7 +36,12 @@ var Faults = []struct{ Kind, What string }{
 	{StartMessaging, "start the stack's daemons, as an admin would (returns once launched, before the node joins)"},
 	{Standby, "put the node in standby (Pacemaker), or hand its resources to the peer (heartbeat v1's hb_standby)"},
 	{Partition, "drop the node's cluster traffic (UDP to and from its peer) on the private NIC"},
-	{Heal, "undo every fault above on the node; idempotent"},
+}
+
+func init() {
+	// The Jepsen-style faults (jepsen.go), then heal, last.
+	Faults = append(Faults, jepsenFaults...)
+	Faults = append(Faults, struct{ Kind, What string }{Heal, "undo every fault above on the node; idempotent"})
 }
 
 // HbStandby is heartbeat's standby command, which without crm hands every
@@ -97,6 +102,9 @@ func (c *Cluster) Inject(ctx context.Context, kind, node string) error {
 	default:
 		var ok bool
 		if ok, err = c.injectCTS(ctx, kind, node); ok {
+			break
+		}
+		if ok, err = c.injectJepsen(ctx, kind, node); ok {
 			break
 		}
 		return &lab.ConfigError{File: "halab fault", Problems: []string{fmt.Sprintf("unknown fault %q (known: %s)", kind, kinds())}}
@@ -170,6 +178,12 @@ func (c *Cluster) sudo(ctx context.Context, node string, argv ...string) error {
 // counts. It returns what it did; nothing when the node was healthy.
 func (c *Cluster) Heal(ctx context.Context, node string) ([]string, error) {
 	var did []string
+	// A frozen machine first: nothing else reaches it.
+	if d, err := c.resume(ctx, node); err != nil {
+		return nil, err
+	} else if d != "" {
+		did = append(did, d)
+	}
 	running, err := c.Lab.Provider.Running(ctx, node)
 	if err != nil {
 		return nil, fmt.Errorf("heal %s: asking the provider whether it runs: %w", node, err)
@@ -181,14 +195,16 @@ func (c *Cluster) Heal(ctx context.Context, node string) ([]string, error) {
 		}
 		did = append(did, "powered on")
 	}
-	// The partition first (the daemons cannot rejoin through it), then
-	// the stack's daemons, then what the resource manager remembers.
-	// Without a stack (OpenAny), only the partition.
+	// The partition and the packet faults first, with a frozen daemon
+	// (the daemons cannot rejoin through them), then the stack's daemons,
+	// then what the resource manager remembers. Without a stack
+	// (OpenAny), only the rules.
 	steps := []struct {
 		script string
 		args   []string
 	}{
 		{healPartitionScript, []string{PartitionChain}},
+		{healDropScript, c.healDropArgs()},
 	}
 	if c.Stack != nil {
 		stackHeal, stackArgs := c.Stack.Heal(c.Lab.Cfg)
@@ -248,7 +264,12 @@ func (c *Cluster) HealAll(ctx context.Context) (map[string][]string, error) {
 // PartitionRules lists the harness's iptables rules left on a node (none
 // after a heal): what the interrupted-run test checks.
 func (c *Cluster) PartitionRules(ctx context.Context, node string) ([]string, error) {
-	res, err := lab.Check(c.run(ctx, node, partitionRulesScript, PartitionChain))
+	return c.chainRules(ctx, node, PartitionChain)
+}
+
+// chainRules lists the rules of one of the harness's chains on a node.
+func (c *Cluster) chainRules(ctx context.Context, node, chain string) ([]string, error) {
+	res, err := lab.Check(c.run(ctx, node, partitionRulesScript, chain))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -20,6 +21,10 @@ const (
 	LeftStoppedDaemon = "stopped-daemon"
 	LeftStandby       = "standby"
 	LeftFailCount     = "fail-count"
+	// The Jepsen-style faults' (jepsen.go).
+	LeftPaused       = "paused"
+	LeftPacketFault  = "packet-fault"
+	LeftFrozenDaemon = "frozen-daemon"
 )
 
 // Leftover is one fault left on the lab (by `halab fault`, or a run killed
@@ -52,8 +57,10 @@ type NodeCheck struct {
 	Node      string
 	Created   bool // the provider has a machine for it
 	Running   bool // the provider says the machine runs
+	Paused    bool // the provider says the machine is frozen (nothing else is asked)
 	Err       string
 	Partition []string // rules of the harness's chain
+	Drop      []string // rules of the packet faults' chain
 	Daemons   []DaemonState
 }
 
@@ -70,6 +77,10 @@ func ParseNodeCheck(c *NodeCheck, out string) {
 		case "partition":
 			if rest != "" {
 				c.Partition = append(c.Partition, rest)
+			}
+		case "drop":
+			if rest != "" {
+				c.Drop = append(c.Drop, rest)
 			}
 		case "daemon":
 			f := strings.SplitN(rest, " ", 3)
@@ -111,9 +122,18 @@ func (c *Cluster) CheckNodes(ctx context.Context) []NodeCheck {
 				c.Forget(name)
 				return
 			}
-			args := []string{PartitionChain, "-"}
+			// A frozen machine answers nothing: the provider's word only.
+			if p, ok := c.Lab.Provider.(lab.Pauser); ok {
+				if nc.Paused, err = p.Paused(ctx, name); err != nil || nc.Paused {
+					if err != nil {
+						nc.Err = fmt.Sprintf("asking the %s provider whether it is paused: %v", c.Lab.Provider.Name(), err)
+					}
+					return
+				}
+			}
+			args := []string{PartitionChain, DropChain, "-"}
 			if c.Stack != nil {
-				args = append([]string{PartitionChain, c.Stack.Messaging}, c.Stack.Daemons...)
+				args = append([]string{PartitionChain, DropChain, c.Stack.Messaging}, c.Stack.Daemons...)
 			}
 			res, err := lab.Check(c.run(ctx, name, leftoversNodeScript, args...))
 			if err != nil {
@@ -157,8 +177,14 @@ func FindLeftovers(checks []NodeCheck, a *Audit) []Leftover {
 		if c.Created && !c.Running && c.Err == "" {
 			add(c.Node, LeftPoweredOff, "the machine is powered off (the provider says it does not run)")
 		}
+		if c.Paused {
+			add(c.Node, LeftPaused, "the machine is frozen (the provider says it is paused)")
+		}
 		if len(c.Partition) > 0 {
 			add(c.Node, LeftPartition, partitionWhat(c.Partition))
+		}
+		if len(c.Drop) > 0 {
+			add(c.Node, LeftPacketFault, dropWhat(c.Drop))
 		}
 		for _, d := range c.Daemons {
 			switch d.State {
@@ -168,6 +194,8 @@ func FindLeftovers(checks []NodeCheck, a *Audit) []Leftover {
 				add(c.Node, LeftFailedDaemon, fmt.Sprintf("%s failed (%s)", d.Name, d.Detail))
 			case "stopped":
 				add(c.Node, LeftStoppedDaemon, fmt.Sprintf("%s is stopped", d.Name))
+			case "frozen":
+				add(c.Node, LeftFrozenDaemon, fmt.Sprintf("%s is frozen (SIGSTOP)", d.Name))
 			}
 		}
 		if standby[c.Node] != "" {
@@ -235,6 +263,28 @@ func partitionWhat(rules []string) string {
 		with = joinAnd(peers)
 	}
 	return fmt.Sprintf("the %s chain drops its cluster traffic with %s", PartitionChain, with)
+}
+
+// dropWhat says what the packet faults' rules drop: all or a share of
+// the cluster packets, both ways or only what the node sends.
+func dropWhat(rules []string) string {
+	what, ways := "all", "to and from its peer"
+	in := false
+	for _, r := range rules {
+		if i := strings.Index(r, "--probability "); i >= 0 {
+			p := strings.Fields(r[i+len("--probability "):])[0]
+			if f, err := strconv.ParseFloat(p, 64); err == nil {
+				what = fmt.Sprintf("%.0f %%", f*100)
+			}
+		}
+		if strings.HasPrefix(r, "-A INPUT ") {
+			in = true
+		}
+	}
+	if !in {
+		ways = "that it sends (a one-way partition)"
+	}
+	return fmt.Sprintf("the %s chain drops %s of the cluster packets %s", DropChain, what, ways)
 }
 
 // signalName names the usual signals in "by signal N".

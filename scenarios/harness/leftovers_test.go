@@ -54,6 +54,25 @@ func leftoverKinds(l []Leftover) []string {
 	return k
 }
 
+func nodeCheckOf(node, out string) NodeCheck {
+	nc := NodeCheck{Node: node, Created: true, Running: true}
+	ParseNodeCheck(&nc, out)
+	return nc
+}
+
+// What the packet faults' rules drop, in words.
+func TestDropWhat(t *testing.T) {
+	loss := []string{"-N HALAB-DROP", "-A INPUT -i eth1 -j HALAB-DROP", "-A OUTPUT -o eth1 -j HALAB-DROP",
+		"-A HALAB-DROP -d 192.168.56.12/32 -p udp -m statistic --mode random --probability 0.50000000000 -j DROP"}
+	if got := dropWhat(loss); got != "the HALAB-DROP chain drops 50 % of the cluster packets to and from its peer" {
+		t.Errorf("loss: %q", got)
+	}
+	oneWay := []string{"-N HALAB-DROP", "-A OUTPUT -o eth1 -j HALAB-DROP", "-A HALAB-DROP -d 192.168.56.12/32 -p udp -j DROP"}
+	if got := dropWhat(oneWay); got != "the HALAB-DROP chain drops all of the cluster packets that it sends (a one-way partition)" {
+		t.Errorf("one-way: %q", got)
+	}
+}
+
 func TestFindLeftovers(t *testing.T) {
 	running := "daemon corosync running\ndaemon pacemaker running\n"
 	ok := func(n string) NodeCheck {
@@ -80,6 +99,12 @@ func TestFindLeftovers(t *testing.T) {
 			[]string{"node1 stopped-daemon", "node1 stopped-daemon"}},
 		{"powered off", []NodeCheck{ok("node1"), {Node: "node2", Created: true}}, nil,
 			[]string{"node2 powered-off"}},
+		{"paused", []NodeCheck{ok("node1"), {Node: "node2", Created: true, Running: true, Paused: true}}, nil,
+			[]string{"node2 paused"}},
+		{"frozen daemon, packet loss", []NodeCheck{nodeCheckOf("node1", "drop -N HALAB-DROP\ndrop -A INPUT -i eth1 -j HALAB-DROP\n"+
+			"drop -A OUTPUT -o eth1 -j HALAB-DROP\ndrop -A HALAB-DROP -d 192.168.56.12/32 -p udp -m statistic --mode random --probability 0.20000000019 -j DROP\n"+
+			"daemon corosync frozen\ndaemon pacemaker running\n"), ok("node2")}, nil,
+			[]string{"node1 packet-fault", "node1 frozen-daemon"}},
 		// Never created is not a fault (status shows not_created); a
 		// provider that does not answer tells nothing.
 		{"not created, provider error", []NodeCheck{{Node: "node1"}, {Node: "node2", Created: true, Err: "docker: daemon down"}}, nil, nil},
