@@ -200,7 +200,11 @@ var components = []component{
 	},
 }
 
-var _ = Describe("CTS resource and component tests", Serial, func() {
+// The CTS and Jepsen-style specs assert what happens without fencing (the
+// article's stonith-enabled=false); their outcomes with fencing are not
+// written yet, so a lab that fences leaves them out (label no-fencing) and
+// says so.
+var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing"), func() {
 	It("CTS MaintenanceMode: in maintenance mode the resources are unmanaged and a killed service stays dead; leaving it recovers the service",
 		Label("cts", "cts-maintenance", HeavyLabel, "needs-crm", "needs-monitor"), func(ctx SpecContext) {
 			owner := E.stable(ctx)
@@ -401,6 +405,8 @@ var _ = Describe("CTS resource and component tests", Serial, func() {
 				if len(comp.logs) > 0 {
 					E.expectLogs("SIGKILL of "+comp.name+" on "+target+" (CTS ComponentFail)", comp.logs...)
 				}
+				E.expectLogs("pacemakerd reaps the "+comp.name+" it sees killed",
+					`pacemakerd\[[0-9]+\]:\s+warning: `+comp.name+`\[[0-9]+\] terminated with signal 9 \(Killed\)$`)
 				// a pacemakerd that adopted its subdaemons (after a heal)
 				// sees them die by polling, and says so as an error
 				E.expectLogs("pacemakerd finds the killed "+comp.name+" (and the subdaemons that exit with it) gone",

@@ -161,7 +161,7 @@ func (e *env) expectLifecycleLogs() {
 		`heartbeat: \[\d+\]: ERROR: Cannot lock ourselves into memory:  System limits on locked-in memory are too small\.$`)
 }
 
-var _ = Describe("cts", Serial, Label("cts"), func() {
+var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 	It("CTS Flip: the standby node's stack stops and starts again; the owner serves throughout", Label("cts-flip", "graceful"), func(ctx SpecContext) {
 		owner := E.stable(ctx)
 		peer := E.c.Peer(owner)

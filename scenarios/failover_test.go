@@ -253,12 +253,7 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(8*time.Minute))
 
 	It("SIGKILL of the messaging daemon on the owner: the peer takes over; without STONITH both hold the VIP", Label("daemon", "no-fencing"), func(ctx SpecContext) {
-		E.expectLogs("the owner's corosync was SIGKILLed under Pacemaker: each Pacemaker daemon there loses the cluster layer, says so and exits, and pacemakerd cannot reach corosync until the heal restarts it (CTS's ComponentFail of corosync expects these lines too: its corosync and corosync-ignore lists)",
-			`pacemaker-(based|controld|attrd|fenced)\[\d+\]:\s+crit: Lost connection to cluster layer, shutting down$`,
-			`pacemaker-(based|controld|attrd|fenced)\[\d+\]:\s+error: Connection to the CPG API failed: Library error \(2\)$`,
-			`pacemakerd\[\d+\]:\s+error: pacemaker-(based|controld|attrd|fenced)\[\d+\] exited with status 102 \(Not connected\)$`,
-			`pacemaker-(attrd|controld|fenced)\[\d+\]:\s+error: cib_(rw|shm) IPC provider disconnected while waiting for message \d+$`,
-			`pacemakerd\[\d+\]:\s+crit: Could not connect to Corosync CFG: CS_ERR_LIBRARY$`)
+		E.expectCorosyncKilled()
 		E.expectMultiplyActive("the owner keeps the VIP and the service after its messaging daemon died, and the peer starts them too")
 		E.expectHeartbeatStart()
 		owner, survivor, bound := E.fault(ctx, harness.KillDaemon)
@@ -390,4 +385,15 @@ func (e *env) noFencing() string {
 		return "stonith-enabled=false (the article's setting) fences nothing"
 	}
 	return "heartbeat v1 as the article configures it has no STONITH device"
+}
+
+// expectCorosyncKilled declares what a SIGKILL of corosync under
+// Pacemaker logs on that node.
+func (e *env) expectCorosyncKilled() {
+	e.expectLogs("the owner's corosync was SIGKILLed under Pacemaker: each Pacemaker daemon there loses the cluster layer, says so and exits, and pacemakerd cannot reach corosync until the heal restarts it (CTS's ComponentFail of corosync expects these lines too: its corosync and corosync-ignore lists)",
+		`pacemaker-(based|controld|attrd|fenced)\[\d+\]:\s+crit: Lost connection to cluster layer, shutting down$`,
+		`pacemaker-(based|controld|attrd|fenced)\[\d+\]:\s+error: Connection to the CPG API failed: Library error \(2\)$`,
+		`pacemakerd\[\d+\]:\s+error: pacemaker-(based|controld|attrd|fenced)\[\d+\] exited with status 102 \(Not connected\)$`,
+		`pacemaker-(attrd|controld|fenced)\[\d+\]:\s+error: cib_(rw|shm) IPC provider disconnected while waiting for message \d+$`,
+		`pacemakerd\[\d+\]:\s+crit: Could not connect to Corosync CFG: CS_ERR_LIBRARY$`)
 }

@@ -276,6 +276,9 @@ var _ = Describe("fencing", Serial, Label("fencing"), func() {
 	}, SpecTimeout(40*time.Minute))
 
 	It("SIGKILL of the messaging daemon on the owner: the peer fences it and takes over, one owner", Label("daemon", "needs-power"), func(ctx SpecContext) {
+		E.expectCorosyncKilled()
+		E.expectLogs("the fenced owner's daemons lose the fencer while corosync is gone",
+			`pacemaker-execd\[\d+\]:\s+error: Connection to stonith-ng (IPC failed|closed)$`)
 		owner := E.stable(ctx)
 		survivor := E.c.Peer(owner)
 		bound := E.fenceBound()
@@ -351,6 +354,10 @@ var _ = Describe("fencing", Serial, Label("fencing"), func() {
 	}, SpecTimeout(12*time.Minute))
 
 	It("fence device failing: no second owner while the owner's state is unknown; healing the device lets the cluster recover", Label("node", "needs-power"), func(ctx SpecContext) {
+		E.expectLogs("the fence endpoint refuses on purpose: fence_docker cannot read the machine's state and each reboot fails",
+			`pacemaker-fenced\[\d+\]:\s+warning: fence_docker\[\d+\] stderr: \[ [0-9 :,-]+ERROR: Failed: Unable to obtain correct plug status or plug is not available \]$`,
+			`pacemaker-fenced\[\d+\]:\s+error: Operation 'reboot' \[\d+\] targeting node\d+ using FENCE-node\d+ returned 1$`,
+			`pacemaker-fenced\[\d+\]:\s+error: Operation 'reboot' targeting node\d+ by node\d+ for pacemaker-controld\.\d+@node\d+: Error occurred \(complete\)$`)
 		owner := E.stable(ctx)
 		survivor := E.c.Peer(owner)
 		bound := E.bound()

@@ -424,7 +424,7 @@ func (e *env) lossHold() time.Duration {
 // stack (heartbeat v1's restart after a freeze waits its initdead): the
 // default run, which must stay within 10 minutes per stack, leaves them
 // out; halab test --heavy (and CI) runs them.
-var _ = Describe("jepsen", Serial, Label("jepsen"), func() {
+var _ = Describe("jepsen", Serial, Label("jepsen", "no-fencing"), func() {
 	It("pause of the owner's machine: the peer takes over; after resume, one owner", Label("pause", HeavyLabel), func(ctx SpecContext) {
 		if _, ok := E.lab.Provider.(lab.Pauser); !ok {
 			Skip("the " + E.lab.Provider.Name() + " provider cannot freeze a machine: only the pause-daemon spec applies")
