@@ -46,7 +46,7 @@ test-unit:
 # Real labs: containers, sshd, Pacemaker, SFTP, both docker-provider stacks.
 # E2E_PARALLEL labs run at once (each its own name, subnet and ports);
 # E2E_PARALLEL=1 runs them one after the other.
-E2E_PARALLEL ?= 2
+E2E_PARALLEL ?= 3
 test-e2e: build deps jdk
 	HALAB_E2E=1 $(GO) test -count=1 -timeout 80m -parallel $(E2E_PARALLEL) -v ./cmd/halab -run 'TestE2E'
 
