@@ -99,13 +99,5 @@ func (p *virtualboxProvider) Resume(ctx context.Context, node string) error {
 }
 
 func (p *virtualboxProvider) Paused(ctx context.Context, node string) (bool, error) {
-	id := p.MachineID(node)
-	if id == "" {
-		return false, nil
-	}
-	out, err := runLocal(ctx, "", nil, nil, "VBoxManage", "showvminfo", id, "--machinereadable")
-	if err != nil {
-		return false, err
-	}
-	return strings.Contains(string(out), `VMState="paused"`), nil
+	return p.inState(ctx, node, "paused")
 }

@@ -82,25 +82,9 @@ func WithTimingProfile(data []byte, profile string) ([]byte, error) {
 	if !slices.Contains(TimingProfiles, profile) {
 		return nil, fmt.Errorf("timings.profile %q: use one of %v", profile, TimingProfiles)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	doc, t, err := labFileSection(data, "timings")
+	if err != nil {
 		return nil, err
-	}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("top level must be a mapping")
-	}
-	root := doc.Content[0]
-	t := mapValue(root, "timings")
-	if t == nil || t.Kind != yaml.MappingNode {
-		t = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "timings"}, t)
-		// Replace a scalar or null timings in place.
-		for i := 0; i+1 < len(root.Content)-2; i += 2 {
-			if root.Content[i].Value == "timings" {
-				root.Content = append(root.Content[:i], root.Content[i+2:]...)
-				break
-			}
-		}
 	}
 	var kept []*yaml.Node
 	for i := 0; i+1 < len(t.Content); i += 2 {
@@ -114,5 +98,31 @@ func WithTimingProfile(data []byte, profile string) ([]byte, error) {
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: profile},
 	}, kept...)
 	t.Style = 0
-	return yaml.Marshal(&doc)
+	return yaml.Marshal(doc)
+}
+
+// labFileSection parses a lab file, keeping its comments, and returns it
+// with its top-level section key as a mapping: made when there is none,
+// and replacing a scalar or null one.
+func labFileSection(data []byte, key string) (*yaml.Node, *yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, nil, err
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, nil, fmt.Errorf("top level must be a mapping")
+	}
+	root := doc.Content[0]
+	sec := mapValue(root, key)
+	if sec == nil || sec.Kind != yaml.MappingNode {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == key {
+				root.Content = append(root.Content[:i], root.Content[i+2:]...)
+				break
+			}
+		}
+		sec = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, sec)
+	}
+	return &doc, sec, nil
 }

@@ -116,6 +116,12 @@ func (p *virtualboxProvider) PowerOn(ctx context.Context, node string) error {
 }
 
 func (p *virtualboxProvider) Running(ctx context.Context, node string) (bool, error) {
+	return p.inState(ctx, node, "running")
+}
+
+// inState says whether the node's VM is in VirtualBox's state (running,
+// paused, ...); a node without a VM is in none.
+func (p *virtualboxProvider) inState(ctx context.Context, node, state string) (bool, error) {
 	id := p.MachineID(node)
 	if id == "" {
 		return false, nil
@@ -124,5 +130,5 @@ func (p *virtualboxProvider) Running(ctx context.Context, node string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	return strings.Contains(string(out), `VMState="running"`), nil
+	return strings.Contains(string(out), `VMState="`+state+`"`), nil
 }
