@@ -52,21 +52,14 @@ func (b *bench) fencingFigure(ctx context.Context) error {
 			if _, err := b.timed(ctx, "provision-"+name, nil, cfg, "provision", "--stack", stack); err != nil {
 				return err
 			}
-			r, err := b.ginkgo(ctx, "fencing-"+name, cfg, b.o.failLabel)
+			entries, ok, err := b.powerOffSpec(ctx, "fencing-"+name, cfg)
 			if err != nil {
 				return err
 			}
-			if r.passed+r.failed == 0 {
-				return fmt.Errorf("no spec matched --label-filter=%s (%v)", b.o.failLabel, r.err)
-			}
-			if r.failed > 0 {
+			if !ok {
 				failed++
-				b.say("    spec failed: %v", r.failureSummaries)
 			}
-			for _, o := range r.outages {
-				if o.Scenario != "power-off" {
-					continue
-				}
+			for _, o := range entries {
 				outages[j].add(o.Outage.Seconds())
 				msg := fmt.Sprintf("    outage %s (bound %s)", o.Outage.Round(10*time.Millisecond), o.Bound)
 				if len(o.Fenced) > 0 {

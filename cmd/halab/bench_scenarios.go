@@ -118,21 +118,14 @@ func (b *bench) failoverFigure(ctx context.Context) error {
 			var bound time.Duration
 			for i := range b.o.reps {
 				b.say("failover %s/%s %d/%d: power-off spec", stack, profile, i+1, b.o.reps)
-				r, err := b.ginkgo(ctx, "failover-"+stack+"-"+profile, cfg, b.o.failLabel)
+				outages, ok, err := b.powerOffSpec(ctx, "failover-"+stack+"-"+profile, cfg)
 				if err != nil {
 					return err
 				}
-				if r.passed+r.failed == 0 {
-					return fmt.Errorf("no spec matched --label-filter=%s (%v)", b.o.failLabel, r.err)
-				}
-				if r.failed > 0 {
+				if !ok {
 					failed++
-					b.say("    spec failed: %v", r.failureSummaries)
 				}
-				for _, o := range r.outages {
-					if o.Scenario != "power-off" {
-						continue
-					}
+				for _, o := range outages {
 					out.add(o.Outage.Seconds())
 					ratio.add(float64(o.Outage) / float64(o.Bound))
 					bound = o.Bound
@@ -217,4 +210,27 @@ func fastDetection(stack, profile string) bool {
 	s, ok := provision.StackByName(stack)
 	t, okp := lab.TimingProfile(profile)
 	return ok && okp && s.Detection(t) <= 3*time.Second
+}
+
+// powerOffSpec runs the suite's power-off spec (the bench's failLabel)
+// once against cfg and returns its power-off entries, and whether the
+// spec passed; a run that matched no spec is an error.
+func (b *bench) powerOffSpec(ctx context.Context, name, cfg string) ([]prober.Entry, bool, error) {
+	r, err := b.ginkgo(ctx, name, cfg, b.o.failLabel)
+	if err != nil {
+		return nil, false, err
+	}
+	if r.passed+r.failed == 0 {
+		return nil, false, fmt.Errorf("no spec matched --label-filter=%s (%v)", b.o.failLabel, r.err)
+	}
+	if r.failed > 0 {
+		b.say("    spec failed: %v", r.failureSummaries)
+	}
+	var out []prober.Entry
+	for _, o := range r.outages {
+		if o.Scenario == "power-off" {
+			out = append(out, o)
+		}
+	}
+	return out, r.failed == 0, nil
 }
