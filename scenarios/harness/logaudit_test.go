@@ -284,3 +284,25 @@ func TestLogScriptsOnFiles(t *testing.T) {
 		t.Errorf("a removed file is not named: %v", notes)
 	}
 }
+
+// The fencer's failed CIB patch lines, as the e2e's adopted nodes logged
+// them during CTS Flip and one-way (Pacemaker 2.1.5): ignored on corosync
+// (the fencer reads the whole CIB again), and only these words.
+func TestFencerPatchLinesIgnored(t *testing.T) {
+	for _, line := range []string{
+		`pacemaker-fenced[2044]:  error: apply_v2_patchset: Triggered fatal assertion at patchset.c:1258 : position == 0`,
+		`pacemaker-fenced[2044]:  error: No create match for /cib/status/node_state[@id='2']/transient_attributes[@id='2']/instance_attributes[@id='status-2'] in 0x5599f07a7bb0`,
+	} {
+		if got := BadNewsIn("corosync", line); got != "" {
+			t.Errorf("%q: bad news %q, want ignored", line, got)
+		}
+	}
+	for _, line := range []string{
+		`pacemaker-based[2044]:  error: apply_v2_patchset: Triggered fatal assertion at patchset.c:1258 : position == 0`,
+		`pacemaker-fenced[2044]:  error: No create match for /cib/configuration/resources in 0x5599f07a7bb0`,
+	} {
+		if BadNewsIn("corosync", line) == "" {
+			t.Errorf("%q: ignored, want bad news", line)
+		}
+	}
+}

@@ -113,6 +113,14 @@ var BadNewsIgnore = []LogPattern{
 	{Re: re(`pacemaker-based.* Local CIB .* differs from`), Sources: []string{"CTS BasePatterns._ignore"}, Stacks: onCorosync},
 	{Re: re(`async_notify:.*strange, client not found`), Sources: []string{SrcCorosync + " _ignore"}, Stacks: onCorosync},
 	{Re: re(`Parse error: Ignoring unknown option .*nodename`), Sources: []string{SrcCorosync + " _ignore"}, Stacks: onCorosync},
+	// Not CTS's: the fencer keeps a copy of the CIB and applies each
+	// change to it; when a change does not apply (a node's transient
+	// attributes removed and made again as its stack restarts), it logs
+	// these, drops the patch and reads the whole CIB again
+	// (daemons/fenced/pacemaker-fenced.c, update_cib_cache_cb, Pacemaker
+	// 2.1.5). Seen on the e2e's adopted nodes during CTS Flip and one-way.
+	{Re: re(`pacemaker-fenced\[\d+\]:\s+error: apply_v2_patchset: Triggered fatal assertion at patchset\.c:\d+ : position == 0$`), Sources: []string{"halab: Pacemaker 2.1.5 fenced, update_cib_cache_cb"}, Stacks: onCorosync, Note: "the fencer's copy of the CIB misses a patch, and it reads the whole CIB again"},
+	{Re: re(`pacemaker-fenced\[\d+\]:\s+error: No create match for /cib/status/node_state\[@id='\d+'\]/transient_attributes\[@id='\d+'\]/instance_attributes\[@id='status-\d+'\] in 0x[0-9a-f]+$`), Sources: []string{"halab: Pacemaker 2.1.5 fenced, update_cib_cache_cb"}, Stacks: onCorosync, Note: "as above: a node's transient attributes patched into the fencer's copy before they exist there"},
 	{Re: re(`ERROR: crm_abort: crm_glib_handler: `), Sources: []string{SrcLHA + " errorstoignore"}, Stacks: onLHA},
 	{Re: re(`ERROR: Message hist queue is filling up`), Sources: []string{SrcLHA + " errorstoignore"}, Stacks: onLHA},
 	{Re: re(`pengine: Preventing .* from re-starting`), Sources: []string{SrcLHA + " errorstoignore"}, Stacks: onLHA},
