@@ -312,8 +312,8 @@ func runScenarios(t *testing.T, bin, stack string, pre ...string) {
 	// lab.yaml's lab does not fence: kill-daemon and partition end in
 	// split brain, as the configuration decides, and say so.
 	want := map[string]string{
-		"baseline": "passed", "power-off": "passed", "stop-messaging": "passed", "kill-daemon": prober.Unsafe,
-		"partition": prober.Unsafe, "repeat 1/2": "passed", "repeat 2/2": "passed", "lsb": "passed",
+		"baseline": "passed", "power-off": "passed", "stop-messaging": "passed", "kill-daemon": regexp.QuoteMeta(prober.Unsafe),
+		"partition": regexp.QuoteMeta(prober.Unsafe), "repeat 1/2": "passed", "repeat 2/2": "passed", "lsb": "passed",
 		// CTS's Standby (hb_standby on heartbeat v1) and its life-cycle
 		// tests (scenarios/cts_test.go): every stack can start and stop
 		"standby": "passed", "cts-flip": "passed", "cts-restart": "passed", "cts-startonebyone": "passed",
