@@ -11,6 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // Vagrant drives the vagrant CLI for one lab. Vagrant stays the source of
@@ -80,15 +83,62 @@ func (v *Vagrant) writeResolved() error {
 
 // Up creates and boots the named machines (all when none are named).
 func (v *Vagrant) Up(ctx context.Context, nodes ...string) error {
+	unlock, err := v.lockIndex(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	args := append([]string{"up", "--provider", v.Provider}, nodes...)
-	_, err := v.run(ctx, v.Out, args...)
+	_, err = v.run(ctx, v.Out, args...)
 	return err
 }
 
 // Destroy removes the machines; destroying what does not exist is fine.
 func (v *Vagrant) Destroy(ctx context.Context) error {
-	_, err := v.run(ctx, v.Out, "destroy", "--force")
+	unlock, err := v.lockIndex(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = v.run(ctx, v.Out, "destroy", "--force")
 	return err
+}
+
+// lockIndex serialises, across the labs of this host, the vagrant commands
+// that add machines to or remove them from Vagrant's global machine index
+// (~/.vagrant.d/data/machine-index): two labs' `vagrant up` at the same
+// moment can fail there with "Vagrant can't use the requested machine
+// because it is locked" although each lab has its own machines. The lock
+// is a file beside that index; a lab that waits says so.
+func (v *Vagrant) lockIndex(ctx context.Context) (func(), error) {
+	home := os.Getenv("VAGRANT_HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("finding Vagrant's home for its lock: %w", err)
+		}
+		home = filepath.Join(h, ".vagrant.d")
+	}
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return nil, err
+	}
+	l := flock.New(filepath.Join(home, "halab-machine-index.lock"))
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("vagrant's machine index lock: %w", err)
+	}
+	if !ok {
+		if v.Out != nil {
+			fmt.Fprintln(v.Out, "==> waiting for another lab's vagrant up or destroy on this host to finish")
+		}
+		if ok, err = l.TryLockContext(ctx, 250*time.Millisecond); err != nil || !ok {
+			if err == nil {
+				err = ctx.Err()
+			}
+			return nil, fmt.Errorf("waiting for another lab's vagrant up or destroy: %w", err)
+		}
+	}
+	return func() { l.Unlock() }, nil
 }
 
 // MachineID is the provider's id for a node (docker container id or

@@ -396,4 +396,6 @@ func (e *env) expectCorosyncKilled() {
 		`pacemakerd\[\d+\]:\s+error: pacemaker-(based|controld|attrd|fenced)\[\d+\] exited with status 102 \(Not connected\)$`,
 		`pacemaker-(attrd|controld|fenced)\[\d+\]:\s+error: cib_(rw|shm) IPC provider disconnected while waiting for message \d+$`,
 		`pacemakerd\[\d+\]:\s+crit: Could not connect to Corosync CFG: CS_ERR_LIBRARY$`)
+	e.expectLogs("the heal starts the stack again: the new pacemakerd looks in /proc for subdaemons the dead one left, and one that exits while it looks is gone (seen on the e2e's adopted nodes)",
+		`pacemakerd\[\d+\]:\s+error: Could not get executable for PID \d+: No such file or directory$`)
 }
