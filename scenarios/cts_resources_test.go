@@ -119,6 +119,32 @@ type component struct {
 	expect string
 	// logs are the error and crit lines the kill causes (Pacemaker 2.1.5).
 	logs []string
+	// mayStayDead: pacemakerd may leave this subdaemon itself dead (see
+	// basedLeftDead).
+	mayStayDead bool
+}
+
+// basedLeftDead is the other outcome of CTS's ComponentFail of
+// pacemaker-based on Pacemaker 2.1.5, seen under load: pacemakerd
+// respawns a subdaemon that needs the cluster only when a fresh CPG
+// connection to corosync succeeds at that moment, and corosync may still
+// be tearing down the killed CIB manager's connection ("Error in
+// connection setup ... Broken pipe"). pacemakerd then notes "Not
+// respawning pacemaker-based subdaemon until cluster returns", and the
+// cluster never left, so the CIB manager stays dead until the stack
+// restarts: the node's controller cannot register with the CIB and
+// pacemakerd kills and respawns it every 30 s, the peer sees the node's
+// controller gone and, with nothing to fence it, starts the resources
+// too while the node keeps them. Two owners until the heal: with
+// stonith-enabled=false that is a split brain, reported UNSAFE.
+const basedLeftDead = "pacemakerd may leave the CIB manager dead (its corosync check failed at the respawn): the owner's controller cannot come back, the peer starts the resources too and both hold them until the heal (UNSAFE without fencing)"
+
+// basedLeftDeadLogs are what the node logs while its CIB manager stays
+// dead.
+var basedLeftDeadLogs = []string{
+	`pacemaker-fenced\[\d+\]:\s+error: Could not connect to the CIB manager: Transport endpoint is not connected \(-107\)$`,
+	`pacemakerd\[\d+\]:\s+error: pacemaker-(controld|fenced|attrd)\[\d+\] is unresponsive to ipc after \d+ tries but we found the pid so have it killed that we can restart$`,
+	`pacemakerd\[\d+\]:\s+warning: pacemaker-(controld|fenced|attrd)\[\d+\] terminated with signal 9 \(Killed\)$`,
 }
 
 // twoActive are the scheduler's errors when the DC saw the owner's
@@ -141,8 +167,8 @@ const controllerRace = "; the owner's controller leaving races with its respawn:
 
 var components = []component{
 	{
-		name:   "pacemaker-based",
-		expect: "the fencer, the attribute manager and the controller exit with it; pacemakerd respawns each only when its corosync check passes, and leaves the others dead until the stack restarts (the heal)" + controllerRace,
+		name: "pacemaker-based", mayStayDead: true,
+		expect: "the fencer, the attribute manager and the controller exit with it; pacemakerd respawns each only when its corosync check passes, and leaves the others dead until the stack restarts (the heal)" + controllerRace + "; or " + basedLeftDead,
 		logs: []string{
 			`pacemaker-(fenced|attrd|controld).*error: Connection to cib_(rw|shm) (IPC failed|closed)`,
 			`pacemaker-(fenced|attrd|controld).*crit: Lost connection to the CIB manager, shutting down`,
@@ -416,6 +442,10 @@ var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing")
 					E.expectLogs("the DC recovers the resources from two nodes after the owner's controller left (no fencing)", twoActive...)
 				}
 				E.inject(ctx, harness.KillComponent+short, target)
+				if comp.mayStayDead && E.leftDead(ctx, target, comp.name, before[comp.name]) {
+					E.splitByDeadComponent(ctx, comp.name, owner, target, bound)
+					return
+				}
 				By("pacemakerd respawns " + strings.Join(comp.respawned, ", "))
 				var after map[string]string
 				Eventually(func(g Gomega) {
@@ -464,6 +494,7 @@ var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing")
 				}
 				if len(dead) > 0 {
 					By("the heal brings back what pacemakerd left dead")
+					E.expectFreshStart(target)
 					E.healAll(ctx, "kill-"+short)
 					Eventually(func(g Gomega) {
 						pids, err := E.c.ComponentPIDs(ctx, target)
@@ -476,6 +507,62 @@ var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing")
 			}, SpecTimeout(8*time.Minute))
 	}
 })
+
+// leftDead says whether pacemakerd left the subdaemon d on node dead
+// after its kill: no new pid for 15 s (a respawn takes well under a
+// second), where was its pid before.
+func (e *env) leftDead(ctx context.Context, node, d, was string) bool {
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(time.Second) {
+		pids, err := e.c.ComponentPIDs(ctx, node)
+		Expect(err).NotTo(HaveOccurred())
+		if pids[d] != "" && pids[d] != was {
+			return false
+		}
+	}
+	return true
+}
+
+// splitByDeadComponent is ComponentFail's outcome when pacemakerd left the
+// killed subdaemon dead on the owner (see basedLeftDead): the peer takes
+// the resources while the owner keeps them, which the spec reports as
+// UNSAFE (no fencing); the heal starts the owner's Pacemaker afresh and
+// the cluster recovers to one owner with every subdaemon running.
+func (e *env) splitByDeadComponent(ctx context.Context, d, owner, target string, bound time.Duration) {
+	peer := e.c.Peer(owner)
+	By("pacemakerd left " + d + " dead on " + target + ": " + peer + " takes the resources, " + owner + " keeps them")
+	e.expectLogs("pacemakerd left "+d+" dead on "+target+" (its corosync check failed at the respawn): the fencer cannot reach the CIB, and the controller cannot register with it and is killed and respawned every 30 s until the heal", basedLeftDeadLogs...)
+	e.expectFreshStart(target)
+	Eventually(func(g Gomega) {
+		a := e.c.Audit(ctx)
+		timeline.audited(a)
+		g.Expect(a.VIPHolders()).To(ConsistOf(owner, peer), a.String())
+		g.Expect(a.ServiceOn()).To(ContainElement(peer), a.String())
+	}).WithContext(ctx).WithTimeout(bound + time.Minute).WithPolling(time.Second).Should(Succeed())
+	pids, err := e.c.ComponentPIDs(ctx, target)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(pids[d]).To(BeEmpty(), "%s came back after all", d)
+	note := fmt.Sprintf("split brain: pacemakerd on %s left %s dead (its corosync check failed at the respawn; Pacemaker 2.1.5 waits for the cluster to return), so %s's controller could not come back; %s took the resources over, %s kept them; %s",
+		target, d, target, peer, owner, e.noFencing())
+	e.report("cts-component-"+strings.TrimPrefix(d, "pacemaker-"), bound, prober.Unsafe, note)
+
+	By("the heal starts " + target + "'s Pacemaker afresh: every subdaemon runs, one owner")
+	e.healAll(ctx, "kill-"+strings.TrimPrefix(d, "pacemaker-"))
+	Eventually(func(g Gomega) {
+		pids, err := e.c.ComponentPIDs(ctx, target)
+		g.Expect(err).NotTo(HaveOccurred())
+		for _, s := range e.c.Stack.Subdaemons {
+			g.Expect(pids[s]).NotTo(BeEmpty(), "%s runs after the heal", s)
+		}
+	}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
+	e.converged(ctx)
+}
+
+// expectFreshStart declares what heal-cts's fresh start of a node's
+// Pacemaker may log there.
+func (e *env) expectFreshStart(node string) {
+	e.expectLogs("the heal starts "+node+"'s Pacemaker afresh: the new pacemakerd looks in /proc for subdaemons the killed ones left, and one that exits while it looks is gone",
+		`pacemakerd\[\d+\]:\s+error: Could not get executable for PID \d+: No such file or directory$`)
+}
 
 // dc is the designated controller as node sees it.
 func (e *env) dc(ctx context.Context, node string) string {

@@ -305,12 +305,7 @@ func TestE2ELab(t *testing.T) {
 // pre are halab's global arguments (-c FILE for a lab other than
 // lab.yaml's).
 func runScenarios(t *testing.T, bin, stack string, pre ...string) {
-	// CTS ComponentFail of pacemaker-based is left out: under load it can
-	// end with the owner's whole Pacemaker down and both nodes holding the
-	// VIP past the spec's wait (a split brain only fencing ends), and what
-	// it leaves fails the next spec's log audit; its outcome without
-	// fencing is not settled yet (issue 16 stays open for it).
-	r := runHalab(t, bin, append(pre, "test", "--heavy", "--labels", "!cts-component-based", "--junit-report", "scenarios-"+stack+".xml", "--json-report", "scenarios-"+stack+".json")...)
+	r := runHalab(t, bin, append(pre, "test", "--heavy", "--junit-report", "scenarios-"+stack+".xml", "--json-report", "scenarios-"+stack+".json")...)
 	if r.code != 0 {
 		t.Fatalf("scenarios on %s: exit %d", stack, r.code)
 	}
@@ -343,6 +338,10 @@ func runScenarios(t *testing.T, bin, stack string, pre ...string) {
 		// Pacemaker 2.1.5 often counts a crm_resource --fail twice
 		// (fixed in 2.1.6): a known limitation then, never a pass
 		want["cts-resource-recover"] = "(passed|known-limitation)"
+		// Pacemaker 2.1.5's pacemakerd may leave the CIB manager dead
+		// after its kill (seen under load): both nodes then hold the VIP
+		// until the heal, a split brain without fencing
+		want["cts-component-based"] = "(passed|" + regexp.QuoteMeta(prober.Unsafe) + ")"
 	}
 	sum := r.out[strings.LastIndex(r.out, "==> failover summary"):]
 	checkSummary(t, sum, stack, want)

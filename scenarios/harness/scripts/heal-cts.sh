@@ -2,10 +2,17 @@
 # Heals what the CTS faults leave on node $1: a Pacemaker subdaemon
 # ($2...) that pacemakerd did not respawn (it waits for the cluster to
 # return for those that exited while it thought it gone) is brought back
-# by a new pacemakerd; maintenance mode and unmanaged resources
+# by a fresh start of the node's Pacemaker; maintenance mode and unmanaged resources
 # (cluster-wide, in the CIB) are undone. Says what it did; silent when
 # there was nothing to heal.
 shift
+# alive: pacemakerd or one of the subdaemons $@ still runs (pgrep sees
+# the first 15 characters of a name)
+alive() {
+  pgrep -x pacemakerd >/dev/null && return 0
+  for d in "$@"; do pgrep -x -- "$(printf '%.15s' "$d")" >/dev/null && return 0; done
+  return 1
+}
 command -v crm_attribute >/dev/null || exit 0
 if [ $# -gt 0 ] && [ -d /run/systemd/system ] && systemctl is-active --quiet pacemaker; then
   missing=
@@ -19,14 +26,23 @@ if [ $# -gt 0 ] && [ -d /run/systemd/system ] && systemctl is-active --quiet pac
     done
   done
   if [ -n "$missing" ]; then
-    # Not a restart: the controller's clean shutdown waits for the
-    # attribute manager, perhaps one of the dead. A new pacemakerd adopts
-    # the subdaemons that run and starts the others; the unit's
-    # KillMode=process leaves the resources and the subdaemons alone.
+    # A fresh start of the node's Pacemaker, not a restart: the
+    # controller's clean shutdown waits for the dead (the unit's stop
+    # timeout is 30 min), and a new pacemakerd beside the old subdaemons
+    # adopts some and starts second copies of others (a controller that
+    # cannot reach the CIB is not adopted: two bind the same socket).
+    # pacemakerd first, so it respawns nothing, then every subdaemon; the
+    # unit's KillMode=process leaves the resources alone, and the new
+    # Pacemaker finds them running where they run.
     pkill -KILL -x pacemakerd
-    sleep 1
+    for d in "$@"; do pkill -KILL -x -- "$(printf '%.15s' "$d")"; done
+    i=0
+    while alive "$@"; do
+      i=$((i + 1)); [ "$i" -gt 20 ] && break
+      sleep 0.5
+    done
     systemctl reset-failed pacemaker 2>/dev/null
-    systemctl start pacemaker && echo "restarted pacemakerd, which started$missing again"
+    systemctl start pacemaker && echo "started Pacemaker afresh, which started$missing again"
   fi
 fi
 # the CIB manager answers again within seconds after a restart
