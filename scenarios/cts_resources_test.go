@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,32 +120,36 @@ type component struct {
 	expect string
 	// logs are the error and crit lines the kill causes (Pacemaker 2.1.5).
 	logs []string
-	// mayStayDead: pacemakerd may leave this subdaemon itself dead (see
-	// basedLeftDead).
-	mayStayDead bool
 }
 
-// basedLeftDead is the other outcome of CTS's ComponentFail of
-// pacemaker-based on Pacemaker 2.1.5, seen under load: pacemakerd
-// respawns a subdaemon that needs the cluster only when a fresh CPG
-// connection to corosync succeeds at that moment, and corosync may still
-// be tearing down the killed CIB manager's connection ("Error in
-// connection setup ... Broken pipe"). pacemakerd then notes "Not
-// respawning pacemaker-based subdaemon until cluster returns", and the
-// cluster never left, so the CIB manager stays dead until the stack
-// restarts: the node's controller cannot register with the CIB and
-// pacemakerd kills and respawns it every 30 s, the peer sees the node's
-// controller gone and, with nothing to fence it, starts the resources
-// too while the node keeps them. Two owners until the heal: with
-// stonith-enabled=false that is a split brain, reported UNSAFE.
-const basedLeftDead = "pacemakerd may leave the CIB manager dead (its corosync check failed at the respawn): the owner's controller cannot come back, the peer starts the resources too and both hold them until the heal (UNSAFE without fencing)"
+// leftDeadRace is the other outcome of every ComponentFail spec on
+// Pacemaker 2.1.5, seen under load: pacemakerd respawns a subdaemon that
+// needs the cluster (the CIB manager, the fencer, the attribute manager,
+// the controller) only when a fresh CPG connection to corosync succeeds
+// at that moment, and corosync may still be tearing down the connection
+// of the daemon that just died ("Error in connection setup ... Broken
+// pipe"). pacemakerd then notes "Not respawning ... until cluster
+// returns", and the cluster never left, so the subdaemon stays dead until
+// the stack restarts. When that is the owner's CIB manager or controller,
+// the node's controller cannot come back (pacemakerd kills one that
+// cannot register with the CIB every 30 s), the peer sees it gone and,
+// with nothing to fence the node, starts the resources too while the node
+// keeps them: two owners until the heal, a split brain reported UNSAFE
+// (no fencing). Otherwise the resources stay where they run, and the
+// dead subdaemon is Pacemaker's defect, not the configuration's: a known
+// limitation, never a pass. The heal starts the node's Pacemaker afresh.
+const leftDeadRace = "if pacemakerd leaves a subdaemon dead (its corosync check failed at the respawn), UNSAFE (no fencing) when it is the owner's CIB manager or controller (both nodes hold the resources until the heal), else a known limitation"
 
-// basedLeftDeadLogs are what the node logs while its CIB manager stays
-// dead.
-var basedLeftDeadLogs = []string{
+// leftDeadLogs are what a node logs while pacemakerd leaves its CIB
+// manager or its controller dead, and what the heal's fresh start logs.
+var leftDeadLogs = []string{
 	`pacemaker-fenced\[\d+\]:\s+error: Could not connect to the CIB manager: Transport endpoint is not connected \(-107\)$`,
 	`pacemakerd\[\d+\]:\s+error: pacemaker-(controld|fenced|attrd)\[\d+\] is unresponsive to ipc after \d+ tries but we found the pid so have it killed that we can restart$`,
 	`pacemakerd\[\d+\]:\s+warning: pacemaker-(controld|fenced|attrd)\[\d+\] terminated with signal 9 \(Killed\)$`,
+	`pacemaker-controld\[\d+\]:\s+error: Could not connect to attrd: Connection refused$`,
+	`pacemaker-controld\[\d+\]:\s+error: Could not update attribute \S+ for cluster node \S+: Connection refused$`,
+	`pacemaker-controld\[\d+\]:\s+error: Connection to stonith-ng (IPC failed|closed)$`,
+	`pacemaker-controld\[\d+\]:\s+crit: Fencing daemon connection failed$`,
 }
 
 // twoActive are the scheduler's errors when the DC saw the owner's
@@ -167,8 +172,8 @@ const controllerRace = "; the owner's controller leaving races with its respawn:
 
 var components = []component{
 	{
-		name: "pacemaker-based", mayStayDead: true,
-		expect: "the fencer, the attribute manager and the controller exit with it; pacemakerd respawns each only when its corosync check passes, and leaves the others dead until the stack restarts (the heal)" + controllerRace + "; or " + basedLeftDead,
+		name: "pacemaker-based", respawned: []string{"pacemaker-based"},
+		expect: "the fencer, the attribute manager and the controller exit with it; pacemakerd respawns it and them" + controllerRace,
 		logs: []string{
 			`pacemaker-(fenced|attrd|controld).*error: Connection to cib_(rw|shm) (IPC failed|closed)`,
 			`pacemaker-(fenced|attrd|controld).*crit: Lost connection to the CIB manager, shutting down`,
@@ -416,7 +421,7 @@ var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing")
 		if comp.onDC {
 			where = "the DC"
 		}
-		It(fmt.Sprintf("CTS ComponentFail %s: SIGKILL on %s; %s", comp.name, where, comp.expect),
+		It(fmt.Sprintf("CTS ComponentFail %s: SIGKILL on %s; %s; %s", comp.name, where, comp.expect, leftDeadRace),
 			Label(componentLabels(short)...), func(ctx SpecContext) {
 				owner := E.stable(ctx)
 				target := owner
@@ -442,8 +447,8 @@ var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing")
 					E.expectLogs("the DC recovers the resources from two nodes after the owner's controller left (no fencing)", twoActive...)
 				}
 				E.inject(ctx, harness.KillComponent+short, target)
-				if comp.mayStayDead && E.leftDead(ctx, target, comp.name, before[comp.name]) {
-					E.splitByDeadComponent(ctx, comp.name, owner, target, bound)
+				if stuck := E.leftDead(ctx, target, comp.respawned, before); len(stuck) > 0 {
+					E.leftDeadOutcome(ctx, "cts-component-"+short, stuck, owner, target, bound)
 					return
 				}
 				By("pacemakerd respawns " + strings.Join(comp.respawned, ", "))
@@ -476,10 +481,11 @@ var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing")
 						restarted = append(restarted, d)
 					}
 				}
-				note := fmt.Sprintf("killed on %s; new pids: %s; VIP on %s", target, strings.Join(restarted, ", "), got)
 				if len(dead) > 0 {
-					note += "; left dead by pacemakerd (until the stack restarts): " + strings.Join(dead, ", ")
+					E.leftDeadOutcome(ctx, "cts-component-"+short, dead, owner, target, bound)
+					return
 				}
+				note := fmt.Sprintf("killed on %s; new pids: %s; VIP on %s", target, strings.Join(restarted, ", "), got)
 				rep, _ := E.report("cts-component-"+short, bound, prober.Passed, note)
 				Expect(rep.Recovered).To(BeTrue(), rep.String())
 				Expect(rep.DualOwner).To(BeFalse(), rep.String())
@@ -489,72 +495,72 @@ var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing")
 					Expect(got).To(Equal(owner))
 					Expect(E.serviceStarted(ctx, owner)).To(Equal(started), "the service was restarted")
 				}
-				if len(comp.respawned) > 0 {
-					Expect(dead).To(BeEmpty(), "subdaemons left dead")
-				}
-				if len(dead) > 0 {
-					By("the heal brings back what pacemakerd left dead")
-					E.expectFreshStart(target)
-					E.healAll(ctx, "kill-"+short)
-					Eventually(func(g Gomega) {
-						pids, err := E.c.ComponentPIDs(ctx, target)
-						g.Expect(err).NotTo(HaveOccurred())
-						for _, d := range E.c.Stack.Subdaemons {
-							g.Expect(pids[d]).NotTo(BeEmpty(), "%s runs after the heal", d)
-						}
-					}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
-				}
 			}, SpecTimeout(8*time.Minute))
 	}
 })
 
-// leftDead says whether pacemakerd left the subdaemon d on node dead
-// after its kill: no new pid for 15 s (a respawn takes well under a
-// second), where was its pid before.
-func (e *env) leftDead(ctx context.Context, node, d, was string) bool {
-	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(time.Second) {
+// leftDead waits for pacemakerd to respawn the subdaemons ds on node (a
+// new pid each, where before were their pids) and returns those it left
+// dead: no new pid after 15 s (a respawn takes well under a second).
+func (e *env) leftDead(ctx context.Context, node string, ds []string, before map[string]string) []string {
+	var dead []string
+	for end := time.Now().Add(15 * time.Second); ; time.Sleep(time.Second) {
 		pids, err := e.c.ComponentPIDs(ctx, node)
 		Expect(err).NotTo(HaveOccurred())
-		if pids[d] != "" && pids[d] != was {
-			return false
+		dead = nil
+		for _, d := range ds {
+			if pids[d] == "" || pids[d] == before[d] {
+				dead = append(dead, d)
+			}
+		}
+		if len(dead) == 0 || time.Now().After(end) {
+			return dead
 		}
 	}
-	return true
 }
 
-// splitByDeadComponent is ComponentFail's outcome when pacemakerd left the
-// killed subdaemon dead on the owner (see basedLeftDead): the peer takes
-// the resources while the owner keeps them, which the spec reports as
-// UNSAFE (no fencing); the heal starts the owner's Pacemaker afresh and
-// the cluster recovers to one owner with every subdaemon running.
-func (e *env) splitByDeadComponent(ctx context.Context, d, owner, target string, bound time.Duration) {
+// leftDeadOutcome is ComponentFail's outcome when pacemakerd left
+// subdaemons dead on target (see leftDeadRace): a split brain reported
+// UNSAFE (no fencing) when the owner lost its CIB manager or its
+// controller for good, else a known limitation; then the heal starts
+// target's Pacemaker afresh and the cluster recovers to one owner with
+// every subdaemon running.
+func (e *env) leftDeadOutcome(ctx context.Context, scenario string, dead []string, owner, target string, bound time.Duration) {
 	peer := e.c.Peer(owner)
-	By("pacemakerd left " + d + " dead on " + target + ": " + peer + " takes the resources, " + owner + " keeps them")
-	e.expectLogs("pacemakerd left "+d+" dead on "+target+" (its corosync check failed at the respawn): the fencer cannot reach the CIB, and the controller cannot register with it and is killed and respawned every 30 s until the heal", basedLeftDeadLogs...)
+	gone := strings.Join(dead, ", ")
+	e.expectLogs("pacemakerd left "+gone+" dead on "+target+" (its corosync check failed at the respawn): what depends on it fails until the heal", leftDeadLogs...)
+	e.expectLogs("the heal starts "+target+"'s Pacemaker afresh: the peer may see its controller leave and start the resources too, then recover them from two nodes", twoActive...)
 	e.expectFreshStart(target)
-	Eventually(func(g Gomega) {
-		a := e.c.Audit(ctx)
-		timeline.audited(a)
-		g.Expect(a.VIPHolders()).To(ConsistOf(owner, peer), a.String())
-		g.Expect(a.ServiceOn()).To(ContainElement(peer), a.String())
-	}).WithContext(ctx).WithTimeout(bound + time.Minute).WithPolling(time.Second).Should(Succeed())
-	pids, err := e.c.ComponentPIDs(ctx, target)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(pids[d]).To(BeEmpty(), "%s came back after all", d)
-	note := fmt.Sprintf("split brain: pacemakerd on %s left %s dead (its corosync check failed at the respawn; Pacemaker 2.1.5 waits for the cluster to return), so %s's controller could not come back; %s took the resources over, %s kept them; %s",
-		target, d, target, peer, owner, e.noFencing())
-	e.report("cts-component-"+strings.TrimPrefix(d, "pacemaker-"), bound, prober.Unsafe, note)
-
-	By("the heal starts " + target + "'s Pacemaker afresh: every subdaemon runs, one owner")
-	e.healAll(ctx, "kill-"+strings.TrimPrefix(d, "pacemaker-"))
-	Eventually(func(g Gomega) {
-		pids, err := e.c.ComponentPIDs(ctx, target)
-		g.Expect(err).NotTo(HaveOccurred())
-		for _, s := range e.c.Stack.Subdaemons {
-			g.Expect(pids[s]).NotTo(BeEmpty(), "%s runs after the heal", s)
-		}
-	}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
-	e.converged(ctx)
+	why := fmt.Sprintf("pacemakerd on %s left %s dead: its corosync check failed at the respawn, and Pacemaker 2.1.5 waits for the cluster to return, which never left", target, gone)
+	heal := func() {
+		By("the heal starts " + target + "'s Pacemaker afresh: every subdaemon runs, one owner")
+		e.healAll(ctx, scenario)
+		Eventually(func(g Gomega) {
+			pids, err := e.c.ComponentPIDs(ctx, target)
+			g.Expect(err).NotTo(HaveOccurred())
+			for _, s := range e.c.Stack.Subdaemons {
+				g.Expect(pids[s]).NotTo(BeEmpty(), "%s runs after the heal", s)
+			}
+		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
+		e.converged(ctx)
+	}
+	if target == owner && (slices.Contains(dead, "pacemaker-based") || slices.Contains(dead, "pacemaker-controld")) {
+		By(why + ": " + peer + " takes the resources, " + owner + " keeps them")
+		Eventually(func(g Gomega) {
+			a := e.c.Audit(ctx)
+			timeline.audited(a)
+			g.Expect(a.VIPHolders()).To(ConsistOf(owner, peer), a.String())
+			g.Expect(a.ServiceOn()).To(ContainElement(peer), a.String())
+		}).WithContext(ctx).WithTimeout(bound + time.Minute).WithPolling(time.Second).Should(Succeed())
+		e.report(scenario, bound, prober.Unsafe, fmt.Sprintf("split brain: %s, so its controller could not come back; %s took the resources over, %s kept them; %s", why, peer, owner, e.noFencing()))
+		heal()
+		return
+	}
+	By(why + ": the resources stay")
+	got := e.settledOwner(ctx, bound+time.Minute)
+	_, entry := e.report(scenario, bound, prober.KnownLimitation, fmt.Sprintf("%s (a defect of Pacemaker's, not of the configuration; the heal restarts the node's Pacemaker); the VIP on %s", why, got))
+	heal()
+	Skip("known limitation of Pacemaker 2.1.5, not a pass: " + entry.String())
 }
 
 // expectFreshStart declares what heal-cts's fresh start of a node's
