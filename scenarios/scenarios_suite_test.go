@@ -220,6 +220,9 @@ var _ = ReportAfterSuite("summary", func(r Report) {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO\tSTACK\tRESULT\tOUTAGE\tBOUND\tFENCED\tOWNERS")
 	md := "| scenario | stack | result | outage | bound | fenced | owners |\n|---|---|---|---|---|---|---|\n"
+	// specs Ginkgo reports skipped (known limitations) whose log audit
+	// found unexpected bad news: failed here
+	var audited []string
 	for _, s := range r.SpecReports {
 		if s.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -231,9 +234,15 @@ var _ = ReportAfterSuite("summary", func(r Report) {
 			}
 			rows = []prober.Entry{{Scenario: s.LeafNodeText}}
 		}
+		unexpected := unexpectedInAudit(s)
+		if unexpected > 0 && !s.State.Is(types.SpecStateFailureStates) {
+			audited = append(audited, fmt.Sprintf("%s (%d line(s))", s.LeafNodeText, unexpected))
+		}
 		for _, e := range rows {
 			res := e.Result
 			switch {
+			case unexpected > 0:
+				res = prober.Failed
 			case s.State == types.SpecStateSkipped && res != prober.KnownLimitation:
 				res = "skipped"
 			case s.State.Is(types.SpecStateFailureStates):
@@ -260,6 +269,9 @@ var _ = ReportAfterSuite("summary", func(r Report) {
 		if os.MkdirAll(filepath.Dir(p), 0o755) == nil && os.WriteFile(p, []byte(md), 0o644) == nil {
 			fmt.Printf("==> summary in %s\n", p)
 		}
+	}
+	if len(audited) > 0 {
+		Fail("log audit: unexpected bad news in the logs of specs reported as skipped or known limitations (their lines are in each spec's output and log-audit.txt): " + strings.Join(audited, "; "))
 	}
 })
 

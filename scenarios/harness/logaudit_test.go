@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -304,5 +305,55 @@ func TestFencerPatchLinesIgnored(t *testing.T) {
 		if BadNewsIn("corosync", line) == "" {
 			t.Errorf("%q: ignored, want bad news", line)
 		}
+	}
+}
+
+// log-since.sh's journal branch, with a stand-in journalctl that prints
+// what the real one does (-o json): a message repeated past 50 copies is
+// left out from then on and the number said (a note), the other lines
+// are all read, in order.
+func TestLogSinceCollapsesRepeats(t *testing.T) {
+	dash, err := exec.LookPath("dash")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("dash missing")
+		}
+		t.Skip("no dash")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	os.Mkdir(bin, 0o755)
+	os.Mkdir(filepath.Join(dir, "systemd"), 0o755)
+	entry := func(pid, msg string) string {
+		return fmt.Sprintf(`{"__CURSOR":"s=1;i=%s","__REALTIME_TIMESTAMP":"1764170000000000","_SYSTEMD_UNIT":"pacemaker.service","SYSLOG_IDENTIFIER":"pacemaker-controld","SYSLOG_PID":"%s","MESSAGE":%q}`, pid, pid, msg)
+	}
+	var js []string
+	js = append(js, entry("1", "error: Connection to stonith-ng IPC failed"))
+	for i := 0; i < 120; i++ {
+		js = append(js, entry("2", `notice: Fencer connection failed (will retry): "Transport endpoint" is not connected`))
+	}
+	js = append(js, entry("3", "crit: Fencing daemon connection failed"))
+	if err := os.WriteFile(filepath.Join(dir, "entries"), []byte(strings.Join(js, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "journalctl"), []byte("#!/bin/sh\ncat "+filepath.Join(dir, "entries")+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(logSinceScript, "/run/systemd/system", filepath.Join(dir, "systemd"))
+	cmd := exec.Command(dash, "-c", s, "sh", "s=1;i=0", "0", "1000")
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	lines, notes := ParseLogsSince("node1", out)
+	if len(lines) != 52 {
+		t.Fatalf("%d lines read, want 1 + 50 copies + 1: notes %v", len(lines), notes)
+	}
+	if !strings.Contains(lines[0].Text, "stonith-ng IPC failed") || !strings.Contains(lines[50].Text, `"Transport endpoint"`) || !strings.Contains(lines[51].Text, "crit: Fencing daemon") {
+		t.Errorf("lines out of order or changed: %q, %q, %q", lines[0].Text, lines[50].Text, lines[51].Text)
+	}
+	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "left out 70 copies") }) {
+		t.Errorf("notes %v: want the 70 copies left out named", notes)
 	}
 }

@@ -31,11 +31,14 @@ if [ $# -gt 0 ] && [ -d /run/systemd/system ] && systemctl is-active --quiet pac
     # timeout is 30 min), and a new pacemakerd beside the old subdaemons
     # adopts some and starts second copies of others (a controller that
     # cannot reach the CIB is not adopted: two bind the same socket).
-    # pacemakerd first, so it respawns nothing, then every subdaemon; the
+    # Every one is frozen first (pacemakerd first, so it respawns
+    # nothing), then killed: none sees another die and logs it. The
     # unit's KillMode=process leaves the resources alone, and the new
     # Pacemaker finds them running where they run.
-    pkill -KILL -x pacemakerd
-    for d in "$@"; do pkill -KILL -x -- "$(printf '%.15s' "$d")"; done
+    for sig in STOP KILL; do
+      pkill "-$sig" -x pacemakerd
+      for d in "$@"; do pkill "-$sig" -x -- "$(printf '%.15s' "$d")"; done
+    done
     i=0
     while alive "$@"; do
       i=$((i + 1)); [ "$i" -gt 20 ] && break

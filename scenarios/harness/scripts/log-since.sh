@@ -9,6 +9,19 @@
 # messages (not JSON) pass too.
 cursor=$1 since=$2 max=$3
 shift 3
+# collapse: a message seen 50 times is left out from then on, and the
+# number left out said at the end (a controller that retries a dead
+# fencer logs the same notice thousands of times a minute, which would
+# fill the $max lines and hide what follows). A message's copies match
+# the same patterns, so the audit loses no match by it.
+collapse() {
+  awk '
+    match($0, /"MESSAGE":"([^"\\]|\\.)*"/) {
+      if (++seen[substr($0, RSTART, RLENGTH)] > 50) { left++; next }
+    }
+    { print }
+    END { if (left) printf "left out %d copies of messages already read 50 times\n", left }'
+}
 if [ -d /run/systemd/system ]; then
   if [ -n "$cursor" ]; then
     echo "==> journal after cursor"
@@ -22,6 +35,7 @@ if [ -d /run/systemd/system ]; then
   # journal files (a line logged by a user lands in the user's journal).
   journalctl -q --no-pager -o json --output-fields=MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_SYSTEMD_UNIT,UNIT "$1" 2>&1 |
     grep -E '"(_SYSTEMD_UNIT|UNIT)":"(corosync|pacemaker|heartbeat)\.service"|"SYSLOG_IDENTIFIER":"(corosync|pacemakerd|pacemaker-(based|fenced|execd|attrd|schedulerd|controld)|heartbeat)"|^[^{]' |
+    collapse |
     head -n "$max"
   shift
 fi
