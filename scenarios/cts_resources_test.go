@@ -123,7 +123,7 @@ type component struct {
 }
 
 // leftDeadRace is the other outcome of every ComponentFail spec on
-// Pacemaker 2.1.5, seen under load: pacemakerd respawns a subdaemon that
+// Pacemaker 2.1.5, seen often, on a quiet host too: pacemakerd respawns a subdaemon that
 // needs the cluster (the CIB manager, the fencer, the attribute manager,
 // the controller) only when a fresh CPG connection to corosync succeeds
 // at that moment, and corosync may still be tearing down the connection

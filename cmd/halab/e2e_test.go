@@ -339,8 +339,8 @@ func runScenarios(t *testing.T, bin, stack string, pre ...string) {
 		// (fixed in 2.1.6): a known limitation then, never a pass
 		want["cts-resource-recover"] = "(passed|known-limitation)"
 		// Pacemaker 2.1.5's pacemakerd may leave a subdaemon dead after
-		// a kill (its corosync check at the respawn failed; seen under
-		// load): a known limitation, or UNSAFE when the owner's CIB
+		// a kill (its corosync check at the respawn failed; seen often,
+		// on a quiet host too): a known limitation, or UNSAFE when the owner's CIB
 		// manager or controller is the one (both nodes hold the VIP until
 		// the heal, a split brain without fencing)
 		for _, sc := range cts {
