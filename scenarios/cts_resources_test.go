@@ -122,24 +122,24 @@ type component struct {
 	logs []string
 }
 
-// leftDeadRace is the other outcome of every ComponentFail spec on
-// Pacemaker 2.1.5, seen often, on a quiet host too: pacemakerd respawns a subdaemon that
-// needs the cluster (the CIB manager, the fencer, the attribute manager,
-// the controller) only when a fresh CPG connection to corosync succeeds
-// at that moment, and corosync may still be tearing down the connection
-// of the daemon that just died ("Error in connection setup ... Broken
-// pipe"). pacemakerd then notes "Not respawning ... until cluster
-// returns", and the cluster never left, so the subdaemon stays dead until
-// the stack restarts. When that is the owner's CIB manager or controller,
-// the node's controller cannot come back (pacemakerd kills one that
-// cannot register with the CIB every 30 s), the peer sees it gone and,
-// with nothing to fence the node, starts the resources too while the node
-// keeps them: two owners until the heal, a split brain reported UNSAFE
-// (no fencing). Otherwise the resources stay where they run, and the
-// dead subdaemon is Pacemaker's defect, not the configuration's: a known
-// limitation, never a pass. The heal starts the node's Pacemaker afresh.
-const leftDeadRace = "if pacemakerd leaves a subdaemon dead (its corosync check failed at the respawn), UNSAFE (no fencing) when it is the owner's CIB manager or controller (both nodes hold the resources until the heal), else a known limitation"
-
+// When pacemakerd leaves a subdaemon dead: the other outcome of every
+// ComponentFail spec on Pacemaker 2.1.5, seen often, on a quiet host too.
+// pacemakerd respawns a subdaemon that needs the cluster (the CIB
+// manager, the fencer, the attribute manager, the controller) only when a
+// fresh CPG connection to corosync succeeds at that moment, and corosync
+// may still be tearing down the connection of the daemon that just died
+// ("Error in connection setup ... Broken pipe"). pacemakerd then notes
+// "Not respawning ... until cluster returns", and the cluster never left,
+// so the subdaemon stays dead until the stack restarts. When that is the
+// owner's CIB manager or controller, the node's controller cannot come
+// back (pacemakerd kills one that cannot register with the CIB every
+// 30 s), the peer sees it gone and, with nothing to fence the node,
+// starts the resources too while the node keeps them: two owners until
+// the heal, a split brain reported UNSAFE (no fencing). Otherwise the
+// resources stay where they run, and the dead subdaemon is Pacemaker's
+// defect, not the configuration's: a known limitation, never a pass. The
+// heal starts the node's Pacemaker afresh (leftDead, leftDeadOutcome).
+//
 // leftDeadLogs are what a node logs while pacemakerd leaves its CIB
 // manager or its controller dead, and what the heal's fresh start logs.
 var leftDeadLogs = []string{
@@ -421,7 +421,7 @@ var _ = Describe("CTS resource and component tests", Serial, Label("no-fencing")
 		if comp.onDC {
 			where = "the DC"
 		}
-		It(fmt.Sprintf("CTS ComponentFail %s: SIGKILL on %s; %s; %s", comp.name, where, comp.expect, leftDeadRace),
+		It(fmt.Sprintf("CTS ComponentFail %s: SIGKILL on %s; %s", comp.name, where, comp.expect),
 			Label(componentLabels(short)...), func(ctx SpecContext) {
 				owner := E.stable(ctx)
 				target := owner
@@ -520,7 +520,7 @@ func (e *env) leftDead(ctx context.Context, node string, ds []string, before map
 }
 
 // leftDeadOutcome is ComponentFail's outcome when pacemakerd left
-// subdaemons dead on target (see leftDeadRace): a split brain reported
+// subdaemons dead on target (see above leftDeadLogs): a split brain reported
 // UNSAFE (no fencing) when the owner lost its CIB manager or its
 // controller for good, else a known limitation; then the heal starts
 // target's Pacemaker afresh and the cluster recovers to one owner with
