@@ -172,7 +172,7 @@ const controllerRace = "; the owner's controller leaving races with its respawn:
 
 var components = []component{
 	{
-		name: "pacemaker-based", respawned: []string{"pacemaker-based"},
+		name: "pacemaker-based", respawned: []string{"pacemaker-based", "pacemaker-fenced", "pacemaker-attrd", "pacemaker-controld"},
 		expect: "the fencer, the attribute manager and the controller exit with it; pacemakerd respawns it and them" + controllerRace,
 		logs: []string{
 			`pacemaker-(fenced|attrd|controld).*error: Connection to cib_(rw|shm) (IPC failed|closed)`,
