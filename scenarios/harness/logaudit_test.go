@@ -210,13 +210,7 @@ func TestMatchLogs(t *testing.T) {
 // by dash with this machine's tools: the lines appended after the mark
 // are read, a rotated file from its start, a missing one is named.
 func TestLogScriptsOnFiles(t *testing.T) {
-	dash, err := exec.LookPath("dash")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("dash missing")
-		}
-		t.Skip("no dash")
-	}
+	dash := lookDash(t)
 	dir := t.TempDir()
 	noSystemd := func(s string) string {
 		return strings.ReplaceAll(s, "/run/systemd/system", filepath.Join(dir, "no-systemd"))
@@ -313,13 +307,7 @@ func TestFencerPatchLinesIgnored(t *testing.T) {
 // left out from then on and the number said (a note), the other lines
 // are all read, in order.
 func TestLogSinceCollapsesRepeats(t *testing.T) {
-	dash, err := exec.LookPath("dash")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("dash missing")
-		}
-		t.Skip("no dash")
-	}
+	dash := lookDash(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	os.Mkdir(bin, 0o755)
@@ -356,4 +344,18 @@ func TestLogSinceCollapsesRepeats(t *testing.T) {
 	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "left out 70 copies") }) {
 		t.Errorf("notes %v: want the 70 copies left out named", notes)
 	}
+}
+
+// lookDash is dash, the nodes' /bin/sh, that runs the node scripts here;
+// missing, a test fails under CI and is skipped elsewhere.
+func lookDash(t *testing.T) string {
+	t.Helper()
+	dash, err := exec.LookPath("dash")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("dash missing")
+		}
+		t.Skip("no dash")
+	}
+	return dash
 }
