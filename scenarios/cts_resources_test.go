@@ -520,7 +520,7 @@ func (e *env) leftDead(ctx context.Context, node string, ds []string, before map
 }
 
 // leftDeadOutcome is ComponentFail's outcome when pacemakerd left
-// subdaemons dead on target (see above leftDeadLogs): a split brain reported
+// subdaemons dead on target (the race described above leftDeadLogs): a split brain reported
 // UNSAFE (no fencing) when the owner lost its CIB manager or its
 // controller for good, else a known limitation; then the heal starts
 // target's Pacemaker afresh and the cluster recovers to one owner with
@@ -530,7 +530,7 @@ func (e *env) leftDeadOutcome(ctx context.Context, scenario string, dead []strin
 	gone := strings.Join(dead, ", ")
 	e.expectLogs("pacemakerd left "+gone+" dead on "+target+" (its corosync check failed at the respawn): what depends on it fails until the heal", leftDeadLogs...)
 	e.expectLogs("the heal starts "+target+"'s Pacemaker afresh: the peer may see its controller leave and start the resources too, then recover them from two nodes", twoActive...)
-	e.expectFreshStart(target)
+	e.expectLogs("the heal starts "+target+"'s Pacemaker afresh: the new pacemakerd looks in /proc for subdaemons the killed ones left", pacemakerdLookupRace)
 	why := fmt.Sprintf("pacemakerd on %s left %s dead: its corosync check failed at the respawn, and Pacemaker 2.1.5 waits for the cluster to return, which never left", target, gone)
 	heal := func() {
 		By("the heal starts " + target + "'s Pacemaker afresh: every subdaemon runs, one owner")
@@ -561,13 +561,6 @@ func (e *env) leftDeadOutcome(ctx context.Context, scenario string, dead []strin
 	_, entry := e.report(scenario, bound, prober.KnownLimitation, fmt.Sprintf("%s (a defect of Pacemaker's, not of the configuration; the heal restarts the node's Pacemaker); the VIP on %s", why, got))
 	heal()
 	Skip("known limitation of Pacemaker 2.1.5, not a pass: " + entry.String())
-}
-
-// expectFreshStart declares what heal-cts's fresh start of a node's
-// Pacemaker may log there.
-func (e *env) expectFreshStart(node string) {
-	e.expectLogs("the heal starts "+node+"'s Pacemaker afresh: the new pacemakerd looks in /proc for subdaemons the killed ones left, and one that exits while it looks is gone",
-		`pacemakerd\[\d+\]:\s+error: Could not get executable for PID \d+: No such file or directory$`)
 }
 
 // dc is the designated controller as node sees it.

@@ -397,5 +397,10 @@ func (e *env) expectCorosyncKilled() {
 		`pacemaker-(attrd|controld|fenced)\[\d+\]:\s+error: cib_(rw|shm) IPC provider disconnected while waiting for message \d+$`,
 		`pacemakerd\[\d+\]:\s+crit: Could not connect to Corosync CFG: CS_ERR_LIBRARY$`)
 	e.expectLogs("the heal starts the stack again: the new pacemakerd looks in /proc for subdaemons the dead one left, and one that exits while it looks is gone (seen on the e2e's adopted nodes)",
-		`pacemakerd\[\d+\]:\s+error: Could not get executable for PID \d+: No such file or directory$`)
+		pacemakerdLookupRace)
 }
+
+// pacemakerdLookupRace: a pacemakerd started after its subdaemons were
+// killed looks in /proc for ones still running, and one that exits while
+// it looks is gone.
+const pacemakerdLookupRace = `pacemakerd\[\d+\]:\s+error: Could not get executable for PID \d+: No such file or directory$`

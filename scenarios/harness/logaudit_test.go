@@ -346,16 +346,16 @@ func TestLogSinceCollapsesRepeats(t *testing.T) {
 	}
 }
 
-// lookDash is dash, the nodes' /bin/sh, that runs the node scripts here;
+// lookDash is dash (the nodes' /bin/sh, 12.04's too) to run node scripts;
 // missing, a test fails under CI and is skipped elsewhere.
 func lookDash(t *testing.T) string {
 	t.Helper()
 	dash, err := exec.LookPath("dash")
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("dash missing")
+			t.Fatal("dash is not installed (apt-get install dash)")
 		}
-		t.Skip("no dash")
+		t.Skip("dash is not installed")
 	}
 	return dash
 }

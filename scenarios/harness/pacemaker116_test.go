@@ -77,14 +77,7 @@ echo "crm $*" >>"` + log + `"
 // stand-in tools first on PATH.
 func runNodeScript(t *testing.T, tools, script string, args ...string) string {
 	t.Helper()
-	sh, err := exec.LookPath("dash")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("dash is not installed (apt-get install dash)")
-		}
-		t.Skip("dash is not installed")
-	}
-	cmd := exec.Command(sh, append([]string{"-s", "--"}, args...)...)
+	cmd := exec.Command(lookDash(t), append([]string{"-s", "--"}, args...)...)
 	cmd.Stdin = strings.NewReader(script)
 	cmd.Env = append(os.Environ(), "PATH="+tools+":/usr/bin:/bin")
 	out, err := cmd.Output()
