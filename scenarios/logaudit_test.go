@@ -111,9 +111,9 @@ func (e *env) auditLogs(ctx context.Context, marks []harness.LogMark) {
 			// Ginkgo keeps a skipped spec (a known limitation) skipped
 			// whatever fails after: the summary fails it instead
 			// (unexpectedInAudit), and the lines are said here
-			fmt.Fprintln(GinkgoWriter, logAuditFailure(un, entry.Artifacts))
+			fmt.Fprintln(GinkgoWriter, logAuditFailure(un, logs, entry.Artifacts, secrets))
 		}
-		Fail(logAuditFailure(un, entry.Artifacts))
+		Fail(logAuditFailure(un, logs, entry.Artifacts, secrets))
 	}
 }
 
@@ -138,18 +138,41 @@ func unexpectedInAudit(s types.SpecReport) int {
 	return n
 }
 
-// logAuditFailure says which lines failed the spec and how a spec
+// logAuditFailure says which lines failed the spec, with the lines of
+// the same node just before each (what led to it: a CI run's failure
+// message is often all there is to read), redacted, and how a spec
 // declares the lines its fault causes.
-func logAuditFailure(un []harness.LogMatch, artifacts string) string {
+func logAuditFailure(un []harness.LogMatch, logs []harness.NodeLogs, artifacts string, secrets [][]byte) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "log audit: %d cluster log line(s) match CTS's bad-news patterns and no E.expectLogs of this spec:\n", len(un))
 	for _, m := range un {
 		fmt.Fprintf(&b, "  %s %s: %s\n      bad news: %s\n", m.Node, m.Source, m.Text, m.BadNews)
+		if before := linesBefore(logs, m.LogLine, 3); len(before) > 0 {
+			b.WriteString("      after:\n")
+			for _, l := range before {
+				fmt.Fprintf(&b, "        %s: %s\n", l.Source, l.Text)
+			}
+		}
 	}
 	b.WriteString("If the spec's fault causes such a line, declare it in the spec (before the fault) with why, e.g.\n" +
 		"  E.expectLogs(\"<why the fault causes it>\", `<regexp of the line's own words, no .* catch-all>`)\n")
 	fmt.Fprintf(&b, "Every match, expected or not, and every line read: %s (and log-lines.txt beside it)", artifacts)
-	return b.String()
+	return string(provision.Redact([]byte(b.String()), secrets))
+}
+
+// linesBefore returns up to n lines its node logged just before l.
+func linesBefore(logs []harness.NodeLogs, l harness.LogLine, n int) []harness.LogLine {
+	for _, nl := range logs {
+		if nl.Node != l.Node {
+			continue
+		}
+		for i, x := range nl.Lines {
+			if x == l {
+				return nl.Lines[max(0, i-n):i]
+			}
+		}
+	}
+	return nil
 }
 
 // writeLogAudit writes the spec's log-audit.txt (the matches, expected or
@@ -222,19 +245,27 @@ func (e *env) expectMultiplyActive(why string) {
 // artifacts hold every match (expected ones with their why) and every
 // line read, redacted.
 func TestLogAuditReport(t *testing.T) {
+	var node1 []harness.LogLine
+	for i := range 5 {
+		node1 = append(node1, harness.LogLine{Node: "node1", Source: "pacemaker.service", Text: fmt.Sprintf("pacemakerd[860]:  notice: step %d secret-s3cr3t", i)})
+	}
 	planted := harness.LogLine{Node: "node1", Source: "syslog identifier pacemaker-controld", Text: "pacemaker-controld[862]: error: planted secret-s3cr3t"}
+	node1 = append(node1, planted)
 	lost := harness.LogLine{Node: "node2", Source: "pacemaker.service", Text: "pacemaker-controld[539]:  crit: Lost connection to cluster layer, shutting down"}
-	logs := []harness.NodeLogs{{Node: "node1", Lines: []harness.LogLine{planted}, Notes: []string{"journal read by time"}}, {Node: "node2", Lines: []harness.LogLine{lost}}}
+	logs := []harness.NodeLogs{{Node: "node1", Lines: node1, Notes: []string{"journal read by time"}}, {Node: "node2", Lines: []harness.LogLine{lost}}}
 	ms := harness.MatchLogs("corosync", logs, []harness.Expected{{Why: "corosync was killed", Pattern: regexp.MustCompile(`crit: Lost connection to cluster layer`)}})
 	un := harness.Unexpected(ms)
-	msg := logAuditFailure(un, "/a/log-audit.txt")
-	for _, want := range []string{"1 cluster log line(s)", "node1 syslog identifier pacemaker-controld: pacemaker-controld[862]: error: planted", "bad news: [^(]error:", "E.expectLogs(", "/a/log-audit.txt"} {
+	msg := logAuditFailure(un, logs, "/a/log-audit.txt", [][]byte{[]byte("secret-s3cr3t")})
+	for _, want := range []string{"1 cluster log line(s)", "node1 syslog identifier pacemaker-controld: pacemaker-controld[862]: error: planted", "bad news: [^(]error:",
+		"after:\n        pacemaker.service: pacemakerd[860]:  notice: step 2", "step 3", "step 4", "E.expectLogs(", "/a/log-audit.txt"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("failure message lacks %q:\n%s", want, msg)
 		}
 	}
-	if strings.Contains(msg, "Lost connection") {
-		t.Errorf("the expected line is quoted as a failure:\n%s", msg)
+	for _, not := range []string{"Lost connection", "step 1", "s3cr3t"} {
+		if strings.Contains(msg, not) {
+			t.Errorf("the failure message quotes %q (an expected line, a line too early, or a secret):\n%s", not, msg)
+		}
 	}
 	dir := t.TempDir()
 	if err := writeLogAudit(dir, "corosync", logs, ms, [][]byte{[]byte("secret-s3cr3t")}); err != nil {
@@ -247,7 +278,7 @@ func TestLogAuditReport(t *testing.T) {
 			t.Errorf("log-audit.txt lacks %q:\n%s", want, a)
 		}
 	}
-	if strings.Count(string(all), "\n") != 2 || strings.Contains(string(a)+string(all), "s3cr3t") {
+	if strings.Count(string(all), "\n") != 7 || strings.Contains(string(a)+string(all), "s3cr3t") {
 		t.Errorf("log-lines.txt %q or the audit not redacted", all)
 	}
 }

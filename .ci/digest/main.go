@@ -54,8 +54,8 @@ func main() {
 				failed++
 				fmt.Printf("%s: %s\n", path, cut(c.Name, 160))
 				lines := strings.Split(strings.TrimSpace(msg), "\n")
-				if len(lines) > 6 {
-					lines = append(lines[:6], "...")
+				if len(lines) > 12 {
+					lines = append(lines[:12], "...")
 				}
 				for _, l := range lines {
 					fmt.Printf("    %s\n", cut(l, 200))
