@@ -111,18 +111,23 @@ func ParseLogMark(node string, out []byte) (LogMark, error) {
 func (c *Cluster) LogMarks(ctx context.Context) []LogMark {
 	var marks []LogMark
 	for _, n := range c.Names() {
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		res, err := lab.Check(c.run(cctx, n, logPositionScript, LogFiles(c.Stack.Name)...))
-		cancel()
-		m := LogMark{Node: n, Time: time.Now(), Err: err}
-		if err == nil {
-			if m, err = ParseLogMark(n, res.Stdout); err != nil {
-				m = LogMark{Node: n, Time: time.Now(), Err: err}
-			}
-		}
-		marks = append(marks, m)
+		marks = append(marks, c.LogMark(ctx, n))
 	}
 	return marks
+}
+
+// LogMark records where node's logs end now (LogMarks, for one node).
+func (c *Cluster) LogMark(ctx context.Context, node string) LogMark {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res, err := lab.Check(c.run(cctx, node, logPositionScript, LogFiles(c.Stack.Name)...))
+	m := LogMark{Node: node, Time: time.Now(), Err: err}
+	if err == nil {
+		if m, err = ParseLogMark(node, res.Stdout); err != nil {
+			m = LogMark{Node: node, Time: time.Now(), Err: err}
+		}
+	}
+	return m
 }
 
 // LogLine is one line of a cluster daemon's log.
@@ -154,26 +159,55 @@ type NodeLogs struct {
 func (c *Cluster) ReadLogsSince(ctx context.Context, marks []LogMark) []NodeLogs {
 	var out []NodeLogs
 	for _, m := range marks {
-		nl := NodeLogs{Node: m.Node}
-		if m.Err != nil {
-			nl.Notes = append(nl.Notes, fmt.Sprintf("no position at the spec's start (%v): read from %s by the journal's clock, files not read", m.Err, m.Time.UTC().Format(time.RFC3339)))
-		}
-		args := []string{m.Cursor, strconv.FormatInt(m.Time.Unix(), 10), strconv.Itoa(MaxLogLines)}
-		for _, f := range m.Files {
-			args = append(args, f.Path, f.Inode, strconv.Itoa(f.Lines))
-		}
-		cctx, cancel := context.WithTimeout(ctx, time.Minute)
-		res, err := lab.Check(c.run(cctx, m.Node, logSinceScript, args...))
-		cancel()
-		if err != nil {
-			nl.Notes = append(nl.Notes, fmt.Sprintf("not read: %v", err))
-		} else {
-			lines, notes := ParseLogsSince(m.Node, res.Stdout)
-			nl.Lines, nl.Notes = lines, append(nl.Notes, notes...)
-		}
-		out = append(out, nl)
+		out = append(out, c.readLogSince(ctx, m))
 	}
 	return out
+}
+
+func (c *Cluster) readLogSince(ctx context.Context, m LogMark) NodeLogs {
+	nl := NodeLogs{Node: m.Node}
+	if m.Err != nil {
+		nl.Notes = append(nl.Notes, fmt.Sprintf("no position at the spec's start (%v): read from %s by the journal's clock, files not read", m.Err, m.Time.UTC().Format(time.RFC3339)))
+	}
+	args := []string{m.Cursor, strconv.FormatInt(m.Time.Unix(), 10), strconv.Itoa(MaxLogLines)}
+	for _, f := range m.Files {
+		args = append(args, f.Path, f.Inode, strconv.Itoa(f.Lines))
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	res, err := lab.Check(c.run(cctx, m.Node, logSinceScript, args...))
+	cancel()
+	if err != nil {
+		nl.Notes = append(nl.Notes, fmt.Sprintf("not read: %v", err))
+	} else {
+		lines, notes := ParseLogsSince(m.Node, res.Stdout)
+		nl.Lines, nl.Notes = lines, append(nl.Notes, notes...)
+	}
+	return nl
+}
+
+// WaitLog reads the logs of mark's node since the mark until a line
+// matches re, as CTS's log watches do, and returns it. It reads at most
+// once every half second and gives up when within has passed (or ctx
+// ends), naming the pattern and the last read's notes.
+func (c *Cluster) WaitLog(ctx context.Context, mark LogMark, re *regexp.Regexp, within time.Duration) (LogLine, error) {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var last NodeLogs
+	for {
+		last = c.readLogSince(ctx, mark)
+		for _, l := range last.Lines {
+			if re.MatchString(l.Text) {
+				return l, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return LogLine{}, fmt.Errorf("no log line of %s matched %q within %s (%d lines read; %s)", mark.Node, re, within, len(last.Lines), strings.Join(last.Notes, "; "))
+		case <-tick.C:
+		}
+	}
 }
 
 // journalEntry is one line of `journalctl -o json`. A field that is not

@@ -359,3 +359,27 @@ func lookDash(t *testing.T) string {
 	}
 	return dash
 }
+
+// The line PartialStart waits for: the controller's, not the other
+// daemons' that connect before it, on Pacemaker 2.1.5 (journal text) and
+// Pacemaker 1.1.6 on heartbeat (ha-log).
+func TestControllerConnecting(t *testing.T) {
+	for _, l := range []string{
+		"pacemaker-controld[2558]:  notice: Connecting to corosync cluster infrastructure",
+		"Nov 26 10:00:01 node2 crmd: [1710]: info: crmd_init: Starting crmd",
+	} {
+		if !ControllerConnecting.MatchString(l) {
+			t.Errorf("does not match the controller's %q", l)
+		}
+	}
+	for _, l := range []string{
+		"pacemaker-attrd[2556]:  notice: Connecting to corosync cluster infrastructure",
+		"pacemaker-based[2553]:  notice: Connecting to corosync cluster infrastructure",
+		"pacemakerd[2550]:  notice: Starting Pacemaker 2.1.5",
+		"Nov 26 10:00:01 node2 heartbeat: [1700]: info: Starting \"/usr/lib/heartbeat/crmd\" as uid 106  gid 114 (pid 1710)",
+	} {
+		if ControllerConnecting.MatchString(l) {
+			t.Errorf("matches %q, not the controller connecting", l)
+		}
+	}
+}

@@ -200,3 +200,15 @@ func BadNewsIn(stack, line string) string {
 	}
 	return ""
 }
+
+// ControllerConnecting is the line CTS's PartialStart waits for before it
+// stops the node it started: Pacemaker 2's controller connecting to the
+// cluster layer (Pacemaker-2.1.5 cts/lab/CTStests.py, "pacemaker-controld.*
+// Connecting to .* cluster infrastructure"), or Pacemaker 1.1's crmd
+// starting (Pacemaker-1.1.6 cts/CTStests.py, "Starting crmd"). A stop sent
+// earlier can reach pacemakerd while it forks its daemons: Pacemaker 2.1.5
+// sends the controller SIGTERM between fork and exec, where the child
+// still runs pacemakerd's handler and the signal is lost; pacemakerd then
+// waits for the controller for ever and `systemctl stop` for the unit's
+// 30-minute stop timeout.
+var ControllerConnecting = regexp.MustCompile(`pacemaker-controld\[\d+\]:.*Connecting to .* cluster infrastructure|crmd\b.*Starting crmd$`)
