@@ -2,6 +2,7 @@ package provision
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"halab/lab"
@@ -66,7 +67,9 @@ var corosyncStack = &Stack{
 		}
 		return nil
 	},
-	Heal:      func(*lab.Config) (string, []string) { return Script("heal-corosync"), nil },
+	Heal: func(c *lab.Config) (string, []string) {
+		return Script("heal-corosync"), []string{strconv.Itoa(c.Service.StopTimeout + 30)}
+	},
 	HealCRM:   Script("heal-crm"),
 	Verifiers: Pacemaker2Verifiers,
 	Status:    Script("status-crm"),
