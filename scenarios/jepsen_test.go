@@ -442,7 +442,7 @@ func (e *env) lossHold() time.Duration {
 // stack (heartbeat v1's restart after a freeze waits its initdead): the
 // default run, which must stay within 10 minutes per stack, leaves them
 // out; halab test --heavy (and CI) runs them.
-var _ = Describe("jepsen", Serial, Label("jepsen", "no-fencing"), func() {
+var _ = Describe("jepsen", Serial, Label("jepsen"), func() {
 	It("pause of the owner's machine: the peer takes over; after resume, one owner", Label("pause", HeavyLabel), func(ctx SpecContext) {
 		if _, ok := E.lab.Provider.(lab.Pauser); !ok {
 			Skip("the " + E.lab.Provider.Name() + " provider cannot freeze a machine: only the pause-daemon spec applies")
@@ -454,7 +454,7 @@ var _ = Describe("jepsen", Serial, Label("jepsen", "no-fencing"), func() {
 		E.pause(ctx, harness.PauseDaemon)
 	}, SpecTimeout(12*time.Minute))
 
-	It("20 % packet loss on the owner's private NIC: the VIP keeps serving (heartbeat: one owner throughout); one owner after the heal", Label("loss-20", HeavyLabel), func(ctx SpecContext) {
+	It("20 % packet loss on the owner's private NIC: the VIP keeps serving (heartbeat: one owner throughout); one owner after the heal", Label("no-fencing", "loss-20", HeavyLabel), func(ctx SpecContext) {
 		E.expectTwoOwners("corosync's membership may break under 20 % loss (measured: once in three runs); the cluster recovers to one owner")
 		owner, rep, w, _ := E.drop(ctx, harness.Loss20, E.lossHold())
 		// What holds on every stack: the VIP never stops answering for
@@ -473,13 +473,13 @@ var _ = Describe("jepsen", Serial, Label("jepsen", "no-fencing"), func() {
 		}
 	}, SpecTimeout(12*time.Minute))
 
-	It("50 % packet loss on the owner's private NIC: reported; one owner after the heal", Label("loss-50", HeavyLabel), func(ctx SpecContext) {
+	It("50 % packet loss on the owner's private NIC: reported; one owner after the heal", Label("no-fencing", "loss-50", HeavyLabel), func(ctx SpecContext) {
 		E.expectTwoOwners("50 % loss breaks the membership: both sides take the resources; the cluster recovers to one")
 		_, rep, _, _ := E.drop(ctx, harness.Loss50, E.lossHold())
 		Expect(rep.Recovered).To(BeTrue(), rep.String())
 	}, SpecTimeout(12*time.Minute))
 
-	It("one-way partition (the owner's packets to its peer dropped): the peer takes over; one owner after the heal", Label("one-way"), func(ctx SpecContext) {
+	It("one-way partition (the owner's packets to its peer dropped): the peer takes over; one owner after the heal", Label("no-fencing", "one-way"), func(ctx SpecContext) {
 		owner := E.stable(ctx)
 		survivor, bound := E.c.Peer(owner), E.bound()
 		E.expectTwoOwners("the one-way partition splits the membership: both sides hold the resources until it heals")
@@ -508,7 +508,7 @@ var _ = Describe("jepsen", Serial, Label("jepsen", "no-fencing"), func() {
 			holders, survivor, final, took.Round(time.Second), downNote(down), w, E.noFencing()))
 	}, SpecTimeout(12*time.Minute))
 
-	It("flapping partition (cut and healed every 5 s for a minute): one owner after, the total outage reported", Label("flap", HeavyLabel), func(ctx SpecContext) {
+	It("flapping partition (cut and healed every 5 s for a minute): one owner after, the total outage reported", Label("no-fencing", "flap", HeavyLabel), func(ctx SpecContext) {
 		owner := E.stable(ctx)
 		bound := E.bound()
 		E.expectTwoOwners("each cut longer than the detection time splits the membership; each heal recovers to one owner")

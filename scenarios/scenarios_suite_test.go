@@ -107,7 +107,7 @@ func capsFilter() (string, error) {
 	// results say UNSAFE (no fencing).
 	filter += " && " + fencingFilter(l.Cfg.FencingOn())
 	if l.Cfg.FencingOn() {
-		fmt.Println("==> the lab fences: leaving out kill-daemon and partition without fencing, and the CTS and Jepsen-style specs, whose outcomes with fencing are not written yet (label no-fencing, a known limitation); the fencing specs run instead")
+		fmt.Println("==> the lab fences: leaving out kill-daemon and partition without fencing, and the CTS specs and the Jepsen-style packet faults, whose outcomes with fencing are not written yet (label no-fencing, a known limitation); the fencing specs run instead, and the Jepsen-style pauses assert the frozen node fenced")
 	}
 	if !*heavyFlag {
 		fmt.Println("==> leaving out the heavy specs (label heavy): halab test --heavy runs them too")

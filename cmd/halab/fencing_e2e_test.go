@@ -100,16 +100,18 @@ func TestE2EFencing(t *testing.T) {
 		partitions = "5"
 	}
 	t.Run("scenarios with fencing", func(t *testing.T) {
-		// The fencing scenarios, and the failovers that must behave as
-		// before with fencing on. kill-daemon and partition run as their
-		// fencing variants: the split-brain ones are left out (no-fencing).
-		r := h(t, "test", "--partitions", partitions, "--labels", "fencing || power-off || graceful || (service && needs-monitor) || no-fencing",
+		// The fencing scenarios, the failovers that must behave as before
+		// with fencing on, and the Jepsen-style pauses (heavy), which end
+		// with the frozen node fenced. kill-daemon and partition run as
+		// their fencing variants: the split-brain ones are left out
+		// (no-fencing).
+		r := h(t, "test", "--heavy", "--partitions", partitions, "--labels", "fencing || power-off || graceful || (service && needs-monitor) || pause || pause-daemon || no-fencing",
 			"--junit-report", "scenarios-fencing.xml", "--json-report", "scenarios-fencing.json")
 		if r.code != 0 {
 			t.Fatalf("scenarios: exit %d", r.code)
 		}
 		sum := r.out[strings.LastIndex(r.out, "==> failover summary"):]
-		want := []string{"fenced kill-daemon", "fence (stonith_admin --reboot)", "fence device failing", "power-off", "standby", "stop-messaging", "kill-service"}
+		want := []string{"fenced kill-daemon", "fence (stonith_admin --reboot)", "fence device failing", "power-off", "standby", "stop-messaging", "kill-service", "pause", "pause-daemon"}
 		want = append(want, "fenced partition "+partitions+"/"+partitions)
 		for _, sc := range want {
 			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sc) + `\s+corosync\s+passed\s`).MatchString(sum) {
@@ -117,7 +119,7 @@ func TestE2EFencing(t *testing.T) {
 			}
 		}
 		// Every fenced scenario names the node fenced and its fence time.
-		for _, sc := range []string{"fenced partition 1/", "fenced kill-daemon", "fence (stonith_admin --reboot)", "fence device failing"} {
+		for _, sc := range []string{"fenced partition 1/", "fenced kill-daemon", "fence (stonith_admin --reboot)", "fence device failing", "pause ", "pause-daemon "} {
 			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sc) + `.*\spassed\s.*\snode[12] [0-9.]+m?s\s`).MatchString(sum) {
 				t.Errorf("%s: no fenced node and fence time in the summary:\n%s", sc, sum)
 			}
