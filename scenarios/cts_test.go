@@ -123,6 +123,17 @@ func (e *env) joined(ctx context.Context, within time.Duration) string {
 	return owner
 }
 
+// stopAll stops every node's stack at once, as CTS's SimulStopLite does,
+// and waits until each has stopped and nothing serves.
+func (e *env) stopAll(ctx context.Context) {
+	By("stopping every node's stack (CTS's SimulStopLite)")
+	e.lifecycle(ctx, harness.StopMessaging, e.c.Names()...)
+	for _, n := range e.c.Names() {
+		e.stopped(ctx, n)
+	}
+	e.nothingServes(ctx)
+}
+
 // nothingServes checks that no node holds the VIP or runs the service and
 // that the VIP does not answer: the whole cluster is stopped.
 func (e *env) nothingServes(ctx context.Context) {
@@ -222,12 +233,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 		E.stable(ctx)
 		E.armHeal("StartOnebyOne")
 		E.expectLifecycleLogs()
-		By("stopping every node's stack (CTS's SimulStopLite)")
-		E.lifecycle(ctx, harness.StopMessaging, E.c.Names()...)
-		for _, n := range E.c.Names() {
-			E.stopped(ctx, n)
-		}
-		E.nothingServes(ctx)
+		E.stopAll(ctx)
 
 		E.probe(ctx)
 		for _, n := range E.c.Names() {
@@ -288,11 +294,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 		E.stable(ctx)
 		E.armHeal("SimulStart")
 		E.expectLifecycleLogs()
-		E.lifecycle(ctx, harness.StopMessaging, E.c.Names()...)
-		for _, n := range E.c.Names() {
-			E.stopped(ctx, n)
-		}
-		E.nothingServes(ctx)
+		E.stopAll(ctx)
 
 		E.probe(ctx)
 		E.lifecycle(ctx, harness.StartMessaging, E.c.Names()...)
@@ -309,11 +311,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 		E.armHeal("SimulStop")
 		E.expectLifecycleLogs()
 		E.probe(ctx)
-		E.lifecycle(ctx, harness.StopMessaging, E.c.Names()...)
-		for _, n := range E.c.Names() {
-			E.stopped(ctx, n)
-		}
-		E.nothingServes(ctx)
+		E.stopAll(ctx)
 		samples := E.run.Stop()
 		rep := prober.Analyze(samples, time.Second)
 		AddReportEntry(prober.EntryName, timeline.reported(prober.Entry{Scenario: "cts-simulstop", Stack: E.stack, Result: prober.Passed,
@@ -370,12 +368,7 @@ func (e *env) partialStartPacemaker(ctx context.Context, node string) {
 	// signal handlers: pacemakerd says each was terminated, as an error
 	e.expectLogs("Pacemaker stopped while its daemons were still starting",
 		`pacemakerd\[\d+\]:\s+error: pacemaker-(based|fenced|execd|attrd|schedulerd|controld)\[\d+\] terminated with signal 15 \(Terminated\)$`)
-	By("stopping every node's stack (CTS's SimulStopLite)")
-	e.lifecycle(ctx, harness.StopMessaging, e.c.Names()...)
-	for _, n := range e.c.Names() {
-		e.stopped(ctx, n)
-	}
-	e.nothingServes(ctx)
+	e.stopAll(ctx)
 
 	e.probe(ctx)
 	mark := e.c.LogMark(ctx, node)

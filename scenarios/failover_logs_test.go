@@ -1,49 +1,23 @@
 package scenarios
 
-import (
-	"testing"
-
-	"halab/provision"
-	"halab/scenarios/harness"
-)
+import "testing"
 
 // The lines the SIGKILL of corosync declares match what it caused on live
 // labs and in CI, and not the same daemons' other troubles.
 func TestCorosyncKilledLogPatterns(t *testing.T) {
-	st, ok := provision.StackByName("corosync")
-	if !ok {
-		t.Fatal("no stack corosync")
-	}
-	e := &env{c: &harness.Cluster{Stack: st}}
+	e := declaringEnv(t, "corosync")
 	e.expectCorosyncKilled()
-	matches := func(l string) bool {
-		for _, x := range e.expectedLogs {
-			if x.Pattern.MatchString(l) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, l := range []string{
+	e.checkDeclared(t, []string{
 		// the journal's text of a kill-daemon run (e2e, run D)
 		"pacemakerd[571]:  error: pacemaker-controld[580] exited with status 102 (Not connected)",
 		"pacemakerd[571]:  error: Could not get executable for PID 576: No such file or directory",
 		"pacemakerd[571]:  crit: Could not connect to Corosync CFG: CS_ERR_LIBRARY",
 		// CI at 83fb766
 		"pacemakerd[9962]:  error: pacemaker-attrd[9968] terminated with signal 15 (Terminated)",
-	} {
-		if !matches(l) {
-			t.Errorf("no declared pattern matches %q", l)
-		}
-	}
-	for _, l := range []string{
+	}, []string{
 		"pacemakerd[9962]:  error: pacemaker-based[9964] terminated with signal 15 (Terminated)",
 		"pacemakerd[9962]:  error: pacemaker-attrd[9968] terminated with signal 11 (Segmentation fault)",
 		"pacemakerd[9962]:  error: pacemaker-attrd[9968] terminated with signal 15 (Terminated) and dumped core",
 		"pacemaker-attrd[9968]:  error: pacemaker-controld[1] terminated with signal 15 (Terminated)",
-	} {
-		if matches(l) {
-			t.Errorf("a declared pattern matches the unrelated %q", l)
-		}
-	}
+	})
 }

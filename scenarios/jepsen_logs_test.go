@@ -41,31 +41,45 @@ func TestJepsenLogPatterns(t *testing.T) {
 		"Nov 26 13:45:50 node1 pacemaker-schedulerd[539]:  error: ocf resource OTHER might be active on 2 nodes (attempting recovery)",
 	}
 	for name, lines := range live {
-		st, ok := provision.StackByName(name)
-		if !ok {
-			t.Fatalf("no stack %s", name)
-		}
-		e := &env{c: &harness.Cluster{Stack: st}}
+		e := declaringEnv(t, name)
 		e.expectTwoOwners("two owners")
 		e.expectSendDropped("sends dropped")
 		e.expectHeartbeatClientGone()
-		matches := func(l string) bool {
-			for _, x := range e.expectedLogs {
-				if x.Pattern.MatchString(l) {
-					return true
-				}
+		e.checkDeclared(t, lines, others)
+	}
+}
+
+// declaringEnv is an env of the stack named, without a lab: enough for
+// a spec's declarations of the log lines its fault causes.
+func declaringEnv(t *testing.T, stack string) *env {
+	t.Helper()
+	st, ok := provision.StackByName(stack)
+	if !ok {
+		t.Fatalf("no stack %s", stack)
+	}
+	return &env{c: &harness.Cluster{Stack: st}}
+}
+
+// checkDeclared: each line of caused matches a declaration of e, no line
+// of unrelated does.
+func (e *env) checkDeclared(t *testing.T, caused, unrelated []string) {
+	t.Helper()
+	declared := func(l string) bool {
+		for _, x := range e.expectedLogs {
+			if x.Pattern.MatchString(l) {
+				return true
 			}
-			return false
 		}
-		for _, l := range lines {
-			if !matches(l) {
-				t.Errorf("%s: no declared pattern matches %q", name, l)
-			}
+		return false
+	}
+	for _, l := range caused {
+		if !declared(l) {
+			t.Errorf("%s: no declared pattern matches %q", e.c.Stack.Name, l)
 		}
-		for _, l := range others {
-			if matches(l) {
-				t.Errorf("%s: a declared pattern matches the unrelated %q", name, l)
-			}
+	}
+	for _, l := range unrelated {
+		if declared(l) {
+			t.Errorf("%s: a declared pattern matches the unrelated %q", e.c.Stack.Name, l)
 		}
 	}
 }
