@@ -19,6 +19,7 @@ import (
 	"halab/lab"
 	"halab/provision"
 	"halab/scenarios/harness"
+	"halab/scenarios/report"
 	"halab/templates"
 )
 
@@ -27,39 +28,9 @@ import (
 // then fail that spec and name the line (the audit's own end-to-end check).
 var badLogLineFlag = flag.String("bad-log-line", "", "write this line to node1's syslog as the stack's daemon (logger -t pacemaker-controld, or heartbeat) at the start of the baseline spec: the log audit must fail it")
 
-// LogAuditEntryName names the report entry of each spec's log audit.
-const LogAuditEntryName = "log-audit"
-
-// logAudit is a spec's log audit as its report entry carries it.
-type logAudit struct {
-	Stack     string
-	Read      map[string]int // lines read per node
-	Notes     []string       // "node: what could not be read"
-	Matches   []logAuditMatch
-	Artifacts string
-}
-
-type logAuditMatch struct {
-	Node, Source, Line, BadNews string
-	Expected                    bool
-	Why, Declared               string `json:",omitempty"`
-}
-
-func (a logAudit) String() string {
-	nodes := make([]string, 0, len(a.Read))
-	for n, c := range a.Read {
-		nodes = append(nodes, fmt.Sprintf("%s %d", n, c))
-	}
-	slices.Sort(nodes)
-	un := 0
-	for _, m := range a.Matches {
-		if !m.Expected {
-			un++
-		}
-	}
-	return fmt.Sprintf("log audit (%s): lines read %s; %d bad-news matches, %d unexpected; %s",
-		a.Stack, strings.Join(nodes, ", "), len(a.Matches), un, a.Artifacts)
-}
+// LogAuditEntryName names the report entry of each spec's log audit
+// (a report.LogAudit).
+const LogAuditEntryName = report.LogAuditEntryName
 
 // Every spec: where each node's cluster logs end before it starts; after
 // it ends and after its heals (this cleanup, registered before the
@@ -88,7 +59,8 @@ func (e *env) auditLogs(ctx context.Context, marks []harness.LogMark) {
 	matches := harness.MatchLogs(e.stack, logs, expected)
 	rep := CurrentSpecReport()
 	dir := filepath.Join(e.artifacts, slug(rep.FullText()))
-	entry := logAudit{Stack: e.stack, Read: map[string]int{}, Artifacts: filepath.Join(dir, "log-audit.txt")}
+	secrets, err := provision.ReadSecretValues(e.lab.State)
+	entry := report.LogAudit{Stack: e.stack, Read: map[string]int{}, Artifacts: filepath.Join(dir, "log-audit.txt")}
 	for _, nl := range logs {
 		entry.Read[nl.Node] = len(nl.Lines)
 		for _, n := range nl.Notes {
@@ -96,9 +68,10 @@ func (e *env) auditLogs(ctx context.Context, marks []harness.LogMark) {
 		}
 	}
 	for _, m := range matches {
-		entry.Matches = append(entry.Matches, logAuditMatch{Node: m.Node, Source: m.Source, Line: m.Text, BadNews: m.BadNews, Expected: m.Expected, Why: m.Why, Declared: m.Declared})
+		// redacted: the entry lands in the JSON and JUnit reports
+		line := string(provision.Redact([]byte(m.Text), secrets))
+		entry.Matches = append(entry.Matches, report.LogAuditMatch{Node: m.Node, Source: m.Source, Line: line, BadNews: m.BadNews, Expected: m.Expected, Why: m.Why, Declared: m.Declared})
 	}
-	secrets, err := provision.ReadSecretValues(e.lab.State)
 	if err == nil {
 		err = writeLogAudit(dir, e.stack, logs, matches, secrets)
 	}
@@ -125,15 +98,11 @@ func unexpectedInAudit(s types.SpecReport) int {
 		if re.Name != LogAuditEntryName {
 			continue
 		}
-		a, ok := re.GetRawValue().(logAudit)
+		a, ok := re.GetRawValue().(report.LogAudit)
 		if !ok && json.Unmarshal([]byte(re.Value.AsJSON), &a) != nil {
 			continue
 		}
-		for _, m := range a.Matches {
-			if !m.Expected {
-				n++
-			}
-		}
+		n += len(a.Unexpected())
 	}
 	return n
 }

@@ -29,7 +29,63 @@ const (
 	LabEntryName = "lab"
 	// ArtifactsEntryName is a failed scenario's artifacts directory.
 	ArtifactsEntryName = "artifacts"
+	// LogAuditEntryName is each scenario's LogAudit.
+	LogAuditEntryName = "log-audit"
 )
+
+// LogAudit is a scenario's log audit (CTS's BadNews check): the cluster
+// daemons' log lines read on every node since the scenario began, and
+// those that matched a bad-news pattern, declared by the scenario as its
+// fault's (Expected) or not.
+type LogAudit struct {
+	Stack     string
+	Read      map[string]int // lines read per node
+	Notes     []string       // "node: what could not be read"
+	Matches   []LogAuditMatch
+	Artifacts string // log-audit.txt, on the machine that ran the suite
+}
+
+// LogAuditMatch is one line that matched a bad-news pattern.
+type LogAuditMatch struct {
+	Node, Source, Line, BadNews string
+	Expected                    bool
+	Why, Declared               string `json:",omitempty"`
+}
+
+// Unexpected are the matches no declaration of the scenario covers.
+func (a *LogAudit) Unexpected() []LogAuditMatch {
+	var un []LogAuditMatch
+	for _, m := range a.Matches {
+		if !m.Expected {
+			un = append(un, m)
+		}
+	}
+	return un
+}
+
+// LinesRead is the number of lines read on every node.
+func (a *LogAudit) LinesRead() int {
+	n := 0
+	for _, c := range a.Read {
+		n += c
+	}
+	return n
+}
+
+// ReadPerNode is "node1 70, node2 113": the lines read on each node.
+func (a *LogAudit) ReadPerNode() string {
+	nodes := make([]string, 0, len(a.Read))
+	for n, c := range a.Read {
+		nodes = append(nodes, fmt.Sprintf("%s %d", n, c))
+	}
+	slices.Sort(nodes)
+	return strings.Join(nodes, ", ")
+}
+
+func (a LogAudit) String() string {
+	return fmt.Sprintf("log audit (%s): lines read %s; %d bad-news matches, %d unexpected; %s",
+		a.Stack, a.ReadPerNode(), len(a.Matches), len(a.Unexpected()), a.Artifacts)
+}
 
 // Lab is what the page says about the lab the run used: from lab.yaml,
 // and the versions found on the nodes.
@@ -101,6 +157,8 @@ type Scenario struct {
 	// ArtifactFiles its files, linked relative to the page (LinkArtifacts).
 	Artifacts     string
 	ArtifactFiles []Link
+	// Audit is the scenario's log audit (nil: none in the report).
+	Audit *LogAudit
 }
 
 // Link is a file the page links to.
@@ -194,7 +252,13 @@ func FromReport(rep types.Report) *Run {
 		for _, e := range entries {
 			sc := Scenario{
 				Name: e.Scenario, Spec: s.LeafNodeText, Labels: s.Labels(), Result: Result(s, e),
-				Entry: e, HasEntry: has, RunTime: s.RunTime, Artifacts: artifactsEntry(s),
+				Entry: e, HasEntry: has, RunTime: s.RunTime, Artifacts: artifactsEntry(s), Audit: logAuditEntry(s),
+			}
+			if sc.Audit != nil && len(sc.Audit.Unexpected()) > 0 && s.State == types.SpecStateSkipped {
+				// Ginkgo keeps a skipped spec (a known limitation) skipped
+				// whatever its log audit found: the suite's summary fails
+				// it, and so does the page
+				sc.Result = prober.Failed
 			}
 			if s.State.Is(types.SpecStateFailureStates) {
 				sc.Failure, sc.Where = s.Failure.Message, s.Failure.Location.String()
@@ -239,6 +303,25 @@ func labEntry(s types.SpecReport) *Lab {
 		var l Lab
 		if json.Unmarshal([]byte(re.Value.AsJSON), &l) == nil && l.Name != "" {
 			return &l
+		}
+	}
+	return nil
+}
+
+func logAuditEntry(s types.SpecReport) *LogAudit {
+	for _, re := range s.ReportEntries {
+		if re.Name != LogAuditEntryName {
+			continue
+		}
+		switch v := re.GetRawValue().(type) {
+		case LogAudit:
+			return &v
+		case *LogAudit:
+			return v
+		}
+		var a LogAudit
+		if json.Unmarshal([]byte(re.Value.AsJSON), &a) == nil && a.Stack != "" {
+			return &a
 		}
 	}
 	return nil

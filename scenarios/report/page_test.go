@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/ginkgo/v2/types"
+
 	"halab/scenarios/prober"
 	"halab/scenarios/report"
 	"halab/scenarios/report/browser"
@@ -19,8 +21,10 @@ import (
 // The fixtures are the JSON reports of real runs on a docker lab, the
 // article's timings: the whole suite on corosync, the whole suite on
 // heartbeat-v1 (its known limitation included), and the power-off
-// scenario on corosync with a bound of 500 ms, failing, with artifacts.
-var fixtures = []string{"testdata/corosync-run.json", "testdata/heartbeat-v1-run.json", "testdata/failed-run.json"}
+// scenario on corosync with a bound of 500 ms, failing, with artifacts;
+// and the e2e's run whose baseline a planted bad-news line failed (its
+// log audit).
+var fixtures = []string{"testdata/corosync-run.json", "testdata/heartbeat-v1-run.json", "testdata/failed-run.json", "testdata/badlog-run.json"}
 
 // chromium finds the browser; without one the test is skipped, except
 // under CI=true, where it must run.
@@ -256,5 +260,66 @@ func TestPageUnsafeAndFenced(t *testing.T) {
 	}
 	if strings.Contains(html, `class="badge passed">UNSAFE`) {
 		t.Error("unsafe shown as a pass")
+	}
+}
+
+// A scenario's log audit is on the page: clean or its unexpected lines in
+// the summary, and its section says what was read and quotes the lines
+// no declaration covers (a real run: the e2e's planted bad-news line in
+// the baseline).
+func TestPageLogAudit(t *testing.T) {
+	run, err := report.Load(fixtures[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base *report.Scenario
+	for i, s := range run.Scenarios {
+		if s.Name == "baseline" {
+			base = &run.Scenarios[i]
+		}
+	}
+	if base == nil || base.Audit == nil || base.Result != prober.Failed {
+		t.Fatalf("baseline with its log audit, failed: %+v", base)
+	}
+	un := base.Audit.Unexpected()
+	if len(un) != 1 || !strings.Contains(un[0].Line, "halab e2e planted bad news") || base.Audit.LinesRead() == 0 {
+		t.Fatalf("unexpected %+v, %d lines read", un, base.Audit.LinesRead())
+	}
+	// a clean audit beside it, and a known limitation whose audit found
+	// an undeclared line: Ginkgo keeps that spec skipped, the page fails it
+	skipped := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "ResourceRecover", State: types.SpecStateSkipped,
+		ReportEntries: types.ReportEntries{
+			{Name: prober.EntryName, Value: types.WrapEntryValue(prober.Entry{Scenario: "cts-resource-recover", Result: prober.KnownLimitation})},
+			{Name: report.LogAuditEntryName, Value: types.WrapEntryValue(report.LogAudit{Stack: "corosync", Read: map[string]int{"node1": 3},
+				Matches: []report.LogAuditMatch{{Node: "node1", Source: "pacemaker.service", Line: "pacemaker-controld[9]: error: left behind", BadNews: "error:"}}})},
+		}}
+	clean := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "Flip", State: types.SpecStatePassed,
+		ReportEntries: types.ReportEntries{
+			{Name: prober.EntryName, Value: types.WrapEntryValue(prober.Entry{Scenario: "cts-flip"})},
+			{Name: report.LogAuditEntryName, Value: types.WrapEntryValue(report.LogAudit{Stack: "corosync", Read: map[string]int{"node1": 40, "node2": 2},
+				Matches: []report.LogAuditMatch{{Node: "node2", Line: "declared", BadNews: "error:", Expected: true}}})},
+		}}
+	more := report.FromReport(types.Report{SpecReports: types.SpecReports{skipped, clean}})
+	if got := []string{more.Scenarios[0].Result, more.Scenarios[1].Result}; got[0] != prober.Failed || got[1] != prober.Passed {
+		t.Errorf("results %v, want failed (a known limitation with an undeclared line) and passed", got)
+	}
+	run.Scenarios = append(run.Scenarios, more.Scenarios...)
+	var b bytes.Buffer
+	if err := report.Render(&b, run, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{
+		`<td class="audit"><a href="#sc-baseline-audit"><b class="unexpected">1 unexpected</b></a></td>`,
+		`<div class="logaudit" id="sc-baseline-audit">`,
+		"halab e2e planted bad news",
+		`<td class="audit">clean</td>`,
+		"Lines of the cluster daemons' logs read since the scenario began: 42 (node1 40, node2 2). Matching CTS's bad-news patterns: 1, every one declared",
+		`<b class="unexpected">1 not declared by the scenario</b>`,
+		"pacemaker-controld[9]: error: left behind",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
 	}
 }
