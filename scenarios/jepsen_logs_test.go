@@ -31,6 +31,12 @@ func TestJepsenLogPatterns(t *testing.T) {
 			"Nov 26 14:32:37 node1 heartbeat: [36052]: ERROR: glib: ucast_write: Unable to send HBcomm packet eth1 192.168.76.12:694 len=313 [-1]: Operation not permitted",
 			"Nov 26 14:32:37 node1 heartbeat: [36052]: ERROR: write_child: write failure on ucast eth1.: Operation not permitted",
 			"Nov 26 13:54:14 node1 heartbeat: [7672]: ERROR: api_process_registration_msg: cannot add client()",
+			// the restart after pause-daemon (CI): the comm children restarted
+			"Nov 26 23:00:54 node2 heartbeat: [14241]: ERROR: Cannot write to media pipe 1: Invalid argument",
+			"Nov 26 23:00:54 node2 heartbeat: [14241]: ERROR: Killing and restarting communications processes.: Invalid argument",
+			"Nov 26 23:00:54 node2 heartbeat: [14241]: CRIT: send_to_all_media: No working comm channels to write to.",
+			"Nov 26 23:00:54 node2 heartbeat: [14241]: ERROR: HBWRITE process died.  Beginning communications restart process for comm channel 0.",
+			"Nov 26 23:00:54 node2 heartbeat: [14241]: ERROR: HBWRITE process died.  Beginning communications restart process for comm channel 1.",
 			// machine pause (CI): the audit's client died of SIGHUP on resume
 			"Nov 26 20:09:42 node1 heartbeat: [6831]: ERROR: api_process_registration_msg: cannot add client()",
 		},
@@ -39,6 +45,8 @@ func TestJepsenLogPatterns(t *testing.T) {
 		"Nov 26 13:45:50 node1 pacemaker-controld[540]:  error: Resource STRATOS was active at shutdown",
 		"Nov 26 13:52:45 node2 heartbeat: [5268]: ERROR: Message hist queue is filling up",
 		"Nov 26 13:45:50 node1 pacemaker-schedulerd[539]:  error: ocf resource OTHER might be active on 2 nodes (attempting recovery)",
+		"Nov 26 23:00:54 node2 heartbeat: [14241]: ERROR: Cannot write to media pipe 1: Broken pipe",
+		"Nov 26 23:00:54 node2 heartbeat: [14241]: CRIT: send_to_all_media: some other trouble.",
 	}
 	for name, lines := range live {
 		e := declaringEnv(t, name)
