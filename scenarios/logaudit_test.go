@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -93,18 +92,10 @@ func (e *env) auditLogs(ctx context.Context, marks []harness.LogMark) {
 // unexpectedInAudit counts the lines of a spec's log audit that matched
 // a bad-news pattern and no declaration.
 func unexpectedInAudit(s types.SpecReport) int {
-	n := 0
-	for _, re := range s.ReportEntries {
-		if re.Name != LogAuditEntryName {
-			continue
-		}
-		a, ok := re.GetRawValue().(report.LogAudit)
-		if !ok && json.Unmarshal([]byte(re.Value.AsJSON), &a) != nil {
-			continue
-		}
-		n += len(a.Unexpected())
+	if a := report.LogAuditOf(s); a != nil {
+		return len(a.Unexpected())
 	}
-	return n
+	return 0
 }
 
 // logAuditFailure says which lines failed the spec, with the lines of

@@ -252,7 +252,7 @@ func FromReport(rep types.Report) *Run {
 		for _, e := range entries {
 			sc := Scenario{
 				Name: e.Scenario, Spec: s.LeafNodeText, Labels: s.Labels(), Result: Result(s, e),
-				Entry: e, HasEntry: has, RunTime: s.RunTime, Artifacts: artifactsEntry(s), Audit: logAuditEntry(s),
+				Entry: e, HasEntry: has, RunTime: s.RunTime, Artifacts: artifactsEntry(s), Audit: LogAuditOf(s),
 			}
 			if sc.Audit != nil && len(sc.Audit.Unexpected()) > 0 && s.State == types.SpecStateSkipped {
 				// Ginkgo keeps a skipped spec (a known limitation) skipped
@@ -290,38 +290,31 @@ func Result(s types.SpecReport, e prober.Entry) string {
 }
 
 func labEntry(s types.SpecReport) *Lab {
-	for _, re := range s.ReportEntries {
-		if re.Name != LabEntryName {
-			continue
-		}
-		switch v := re.GetRawValue().(type) {
-		case Lab:
-			return &v
-		case *Lab:
-			return v
-		}
-		var l Lab
-		if json.Unmarshal([]byte(re.Value.AsJSON), &l) == nil && l.Name != "" {
-			return &l
-		}
-	}
-	return nil
+	return entryOf(s, LabEntryName, func(l *Lab) bool { return l.Name != "" })
 }
 
-func logAuditEntry(s types.SpecReport) *LogAudit {
+// LogAuditOf is the spec's log audit (nil: none reported).
+func LogAuditOf(s types.SpecReport) *LogAudit {
+	return entryOf(s, LogAuditEntryName, func(a *LogAudit) bool { return a.Stack != "" })
+}
+
+// entryOf is the value of the spec's first report entry named name: as
+// the suite added it (in the same process), or decoded from a JSON
+// report, where valid tells a decoded value from an empty one.
+func entryOf[T any](s types.SpecReport, name string, valid func(*T) bool) *T {
 	for _, re := range s.ReportEntries {
-		if re.Name != LogAuditEntryName {
+		if re.Name != name {
 			continue
 		}
 		switch v := re.GetRawValue().(type) {
-		case LogAudit:
+		case T:
 			return &v
-		case *LogAudit:
+		case *T:
 			return v
 		}
-		var a LogAudit
-		if json.Unmarshal([]byte(re.Value.AsJSON), &a) == nil && a.Stack != "" {
-			return &a
+		var v T
+		if json.Unmarshal([]byte(re.Value.AsJSON), &v) == nil && valid(&v) {
+			return &v
 		}
 	}
 	return nil
