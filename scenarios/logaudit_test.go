@@ -107,11 +107,17 @@ func logAuditFailure(un []harness.LogMatch, logs []harness.NodeLogs, artifacts s
 	fmt.Fprintf(&b, "log audit: %d cluster log line(s) match CTS's bad-news patterns and no E.expectLogs of this spec:\n", len(un))
 	for _, m := range un {
 		fmt.Fprintf(&b, "  %s %s: %s\n      bad news: %s\n", m.Node, m.Source, m.Text, m.BadNews)
-		if before := linesBefore(logs, m.LogLine, 3); len(before) > 0 {
+		before, found := linesBefore(logs, m.LogLine, 3)
+		switch {
+		case len(before) > 0:
 			b.WriteString("      after:\n")
 			for _, l := range before {
 				fmt.Fprintf(&b, "        %s: %s\n", l.Source, l.Text)
 			}
+		case found:
+			// nothing before it: the node logged nothing else since the
+			// spec began (frozen, or the line came first at a thaw)
+			fmt.Fprintf(&b, "      (the first line %s logged since the spec began)\n", m.Node)
 		}
 	}
 	b.WriteString("If the spec's fault causes such a line, declare it in the spec (before the fault) with why, e.g.\n" +
@@ -120,19 +126,20 @@ func logAuditFailure(un []harness.LogMatch, logs []harness.NodeLogs, artifacts s
 	return string(provision.Redact([]byte(b.String()), secrets))
 }
 
-// linesBefore returns up to n lines its node logged just before l.
-func linesBefore(logs []harness.NodeLogs, l harness.LogLine, n int) []harness.LogLine {
+// linesBefore returns up to n lines its node logged just before l, and
+// whether l is among the node's lines at all.
+func linesBefore(logs []harness.NodeLogs, l harness.LogLine, n int) ([]harness.LogLine, bool) {
 	for _, nl := range logs {
 		if nl.Node != l.Node {
 			continue
 		}
 		for i, x := range nl.Lines {
 			if x == l {
-				return nl.Lines[max(0, i-n):i]
+				return nl.Lines[max(0, i-n):i], true
 			}
 		}
 	}
-	return nil
+	return nil, false
 }
 
 // writeLogAudit writes the spec's log-audit.txt (the matches, expected or
@@ -226,6 +233,11 @@ func TestLogAuditReport(t *testing.T) {
 		if strings.Contains(msg, not) {
 			t.Errorf("the failure message quotes %q (an expected line, a line too early, or a secret):\n%s", not, msg)
 		}
+	}
+	// a line with nothing before it on its node says so
+	first := harness.MatchLogs("corosync", logs, nil)
+	if msg := logAuditFailure(harness.Unexpected(first), logs, "/a/log-audit.txt", nil); !strings.Contains(msg, "Lost connection to cluster layer, shutting down\n      bad news: crit:\n      (the first line node2 logged since the spec began)") {
+		t.Errorf("the failure does not say the line is its node's first:\n%s", msg)
 	}
 	dir := t.TempDir()
 	if err := writeLogAudit(dir, "corosync", logs, ms, [][]byte{[]byte("secret-s3cr3t")}); err != nil {
