@@ -44,6 +44,24 @@ func guardFor(c *lab.Config, s *Stack) (string, error) {
 	return g, nil
 }
 
+// FencingAbout says how a lab of stack s fences, for the report's lab
+// entry: the agent, and the race guard with its delay; on = false (and
+// "none") when the lab file or the stack fences nothing.
+func FencingAbout(c *lab.Config, s *Stack) (agent, note string, on bool) {
+	if !c.FencingOn() || s.Fence == nil {
+		return "none", "", false
+	}
+	g, err := guardFor(c, s)
+	if err != nil {
+		return string(s.Fence.Agent), "stonith-enabled=true; " + err.Error(), true
+	}
+	guard := "race guard " + g
+	if g != templates.GuardNone {
+		guard += fmt.Sprintf(" (%d s)", c.Fencing.Delay)
+	}
+	return string(s.Fence.Agent), fmt.Sprintf("stonith-enabled=true, through the lab's fence endpoint on %s; %s", c.FenceEndpoint(), guard), true
+}
+
 // noFenceMessage refuses fencing on a stack that cannot fence.
 func noFenceMessage(s *Stack) string {
 	var can []string

@@ -309,3 +309,33 @@ func TestCIBFencingCrmsh(t *testing.T) {
 		})
 	}
 }
+
+// The report's lab entry says how a lab fences: none without fencing (or
+// on a stack that cannot), else the stack's agent, the endpoint and the
+// race guard the stack resolves auto to.
+func TestFencingAbout(t *testing.T) {
+	corosync, _ := StackByName("corosync")
+	v1, _ := StackByName("heartbeat-v1")
+	c := &lab.Config{}
+	c.VIP.Address, c.VIP.Netmask = "192.168.71.20", "255.255.255.0"
+	c.Fencing = lab.Fencing{Agent: lab.FenceAgentNone, RaceGuard: lab.RaceGuardAuto, Delay: 5, Port: 2396}
+	if a, note, on := FencingAbout(c, corosync); on || a != "none" || note != "" {
+		t.Errorf("fencing.agent none: %q %q %v", a, note, on)
+	}
+	c.Fencing.Agent = "auto"
+	if a, _, on := FencingAbout(c, v1); on || a != "none" {
+		t.Errorf("heartbeat-v1 cannot fence, yet: %q %v", a, on)
+	}
+	a, note, on := FencingAbout(c, corosync)
+	if !on || a != string(corosync.Fence.Agent) {
+		t.Errorf("corosync with fencing.agent auto: %q %v", a, on)
+	}
+	want := "stonith-enabled=true, through the lab's fence endpoint on " + c.FenceEndpoint() + "; race guard " + corosync.Fence.Guards[0] + " (5 s)"
+	if note != want {
+		t.Errorf("note %q, want %q", note, want)
+	}
+	c.Fencing.RaceGuard = "none"
+	if _, note, _ := FencingAbout(c, corosync); !strings.HasSuffix(note, "; race guard none") {
+		t.Errorf("guard none: %q", note)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"halab/lab"
+	"halab/provision"
 	"halab/scenarios/harness"
 	"halab/scenarios/prober"
 	"halab/scenarios/report"
@@ -125,7 +126,11 @@ func (e *env) labInfo(ctx context.Context) report.Lab {
 	t := cfg.Timings
 	info := report.Lab{
 		Name: cfg.Name, Provider: e.lab.Provider.Name(), Stack: e.stack, Profile: t.Profile, Bound: e.bound(),
-		VIP: fmt.Sprintf("%s:%d", cfg.VIP.Address, cfg.Service.Port), Fencing: "none", FencingNote: e.noFencing(),
+		VIP: fmt.Sprintf("%s:%d", cfg.VIP.Address, cfg.Service.Port),
+	}
+	var on bool
+	if info.Fencing, info.FencingNote, on = provision.FencingAbout(cfg, e.c.Stack); !on {
+		info.FencingNote = e.noFencing()
 	}
 	info.Timings = e.c.Stack.TimingsAbout(t)
 	info.Uses = e.c.Stack.Packages

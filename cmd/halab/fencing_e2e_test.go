@@ -14,6 +14,7 @@ import (
 	"halab/lab/fence"
 	"halab/provision"
 	"halab/scenarios/prober"
+	"halab/scenarios/report"
 )
 
 // fencingLabFile is the checked-in example of a lab that fences: its own
@@ -123,6 +124,15 @@ func TestE2EFencing(t *testing.T) {
 			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sc) + `.*\spassed\s.*\snode[12] [0-9.]+m?s\s`).MatchString(sum) {
 				t.Errorf("%s: no fenced node and fence time in the summary:\n%s", sc, sum)
 			}
+		}
+		// The report's lab entry says the lab fences, and through what
+		// (the page draws the fencing lane from it).
+		run, err := report.Load(filepath.Join(repoRoot, "build", "scenarios-fencing.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !run.Lab.FencingOn() || run.Lab.Fencing != "fence_docker" || !strings.Contains(run.Lab.FencingNote, cfg.FenceEndpoint()) {
+			t.Errorf("report's lab entry: fencing %q (%q), want fence_docker through %s", run.Lab.Fencing, run.Lab.FencingNote, cfg.FenceEndpoint())
 		}
 		// (a result column, not a word in a skipped spec's title)
 		if regexp.MustCompile(`(?m)\scorosync\s+`+regexp.QuoteMeta(prober.Unsafe)+`\s`).MatchString(sum) || regexp.MustCompile(`(?m)^(kill-daemon|partition)\s`).MatchString(sum) {
