@@ -157,28 +157,13 @@ func (e *env) ctsReport(scenario string, bound time.Duration, note string, since
 	return all, prober.Analyze(samples[:i], time.Second)
 }
 
-// expectLifecycleLogs declares what stopping and starting the stack
-// writes in the cluster's logs that looks like trouble. Corosync and
-// Pacemaker write no error or critical line on a clean stop or start;
-// heartbeat writes two at every start where it may neither raise its
-// scheduling priority nor lock its memory (a container without
-// CAP_SYS_NICE and with a small memlock limit: the docker provider).
-func (e *env) expectLifecycleLogs() {
-	if e.c.Stack.Messaging != "heartbeat" {
-		return
-	}
-	e.expectLogs("heartbeat started in a container: no realtime scheduling, small memlock limit",
-		`heartbeat: \[\d+\]: ERROR: Unable to set scheduler parameters\.: Operation not permitted$`,
-		`heartbeat: \[\d+\]: ERROR: Cannot lock ourselves into memory:  System limits on locked-in memory are too small\.$`)
-}
-
 var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 	It("CTS Flip: the standby node's stack stops and starts again; the owner serves throughout", Label("cts-flip", "graceful"), func(ctx SpecContext) {
 		owner := E.stable(ctx)
 		peer := E.c.Peer(owner)
 		bound := E.bound()
 		E.armHeal("Flip")
-		E.expectLifecycleLogs()
+		E.expectStackStart()
 		E.probe(ctx)
 
 		E.lifecycle(ctx, harness.StopMessaging, peer)
@@ -207,7 +192,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 		peer := E.c.Peer(owner)
 		bound := E.bound()
 		E.armHeal("Restart")
-		E.expectLifecycleLogs()
+		E.expectStackStart()
 		E.probe(ctx)
 
 		E.lifecycle(ctx, harness.StopMessaging, owner)
@@ -232,7 +217,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 	It("CTS StartOnebyOne: with every stack stopped, the nodes start one after the other; one owner", Label("cts-startonebyone", HeavyLabel), func(ctx SpecContext) {
 		E.stable(ctx)
 		E.armHeal("StartOnebyOne")
-		E.expectLifecycleLogs()
+		E.expectStackStart()
 		E.stopAll(ctx)
 
 		E.probe(ctx)
@@ -253,7 +238,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 		peer := E.c.Peer(owner)
 		bound := E.bound()
 		E.armHeal("StopOnebyOne")
-		E.expectLifecycleLogs()
+		E.expectStackStart()
 		E.probe(ctx)
 
 		E.lifecycle(ctx, harness.StopMessaging, owner)
@@ -274,7 +259,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 		E.stable(ctx)
 		bound := E.bound()
 		E.armHeal("RestartOnebyOne")
-		E.expectLifecycleLogs()
+		E.expectStackStart()
 		E.probe(ctx)
 		var owners []string
 		for _, n := range E.c.Names() {
@@ -293,7 +278,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 	It("CTS SimulStart: with every stack stopped, all start at once; one owner within the bound", Label("cts-simulstart", HeavyLabel), func(ctx SpecContext) {
 		E.stable(ctx)
 		E.armHeal("SimulStart")
-		E.expectLifecycleLogs()
+		E.expectStackStart()
 		E.stopAll(ctx)
 
 		E.probe(ctx)
@@ -309,7 +294,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 	It("CTS SimulStop: all stacks stop at once; the resources stop without moving, nothing is left running", Label("cts-simulstop", HeavyLabel), func(ctx SpecContext) {
 		owner := E.stable(ctx)
 		E.armHeal("SimulStop")
-		E.expectLifecycleLogs()
+		E.expectStackStart()
 		E.probe(ctx)
 		E.stopAll(ctx)
 		samples := E.run.Stop()
@@ -326,7 +311,7 @@ var _ = Describe("cts", Serial, Label("cts", "no-fencing"), func() {
 		owner := E.stable(ctx)
 		peer := E.c.Peer(owner)
 		E.armHeal("PartialStart")
-		E.expectLifecycleLogs()
+		E.expectStackStart()
 		if E.c.Pacemaker() {
 			E.partialStartPacemaker(ctx, peer)
 			return

@@ -21,3 +21,22 @@ func TestCorosyncKilledLogPatterns(t *testing.T) {
 		"pacemaker-attrd[9968]:  error: pacemaker-controld[1] terminated with signal 15 (Terminated)",
 	})
 }
+
+// A stack's start declares Pacemaker 2.1.5's refused connection to the
+// attribute manager at a controller's join, as a non-DC logs it, and not
+// the DC's critical line or another failure.
+func TestStackStartLogPatterns(t *testing.T) {
+	e := declaringEnv(t, "corosync")
+	e.expectStackStart()
+	e.checkDeclared(t, []string{
+		// CI at 3cf372e: the node the fence had rebooted (fence device failing)
+		"pacemaker-controld[69]:  error: Could not connect to attrd: Connection refused",
+		"pacemaker-controld[69]:  error: Could not update attribute #feature-set=3.16.1 for cluster node node2: Connection refused",
+	}, []string{
+		"pacemaker-controld[69]:  crit: Could not update attribute #feature-set=3.16.1 for cluster node node2: Connection refused",
+		"pacemaker-controld[69]:  error: Could not update attribute #feature-set=3.16.1 for cluster node node2: Connection timed out",
+		"pacemaker-controld[69]:  error: Could not update attribute fail-count-STRATOS#monitor_15000=1 for cluster node node2: Connection refused",
+		"pacemaker-controld[69]:  error: Could not connect to attrd: Permission denied",
+		"pacemaker-execd[66]:  error: Could not connect to attrd: Connection refused",
+	})
+}

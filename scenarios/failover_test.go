@@ -170,7 +170,7 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(4*time.Minute))
 
 	It("hard power-off of the owner: the VIP moves within the bound, the node rejoins", Label("node", "power-off", "needs-power"), func(ctx SpecContext) {
-		E.expectHeartbeatStart()
+		E.expectStackStart()
 		owner, survivor, _ := E.move(ctx, harness.PowerOff, "power-off", 30*time.Second)
 
 		By("powering " + owner + " back on: it rejoins")
@@ -195,7 +195,7 @@ var _ = Describe("failover", Serial, func() {
 	}, SpecTimeout(10*time.Minute))
 
 	It("stopping the messaging layer on the owner: the VIP moves without an outage beyond the bound", Label("graceful", "daemon"), func(ctx SpecContext) {
-		E.expectHeartbeatStart()
+		E.expectStackStart()
 		E.move(ctx, harness.StopMessaging, "stop-messaging", 60*time.Second)
 	}, SpecTimeout(10*time.Minute))
 
@@ -255,7 +255,7 @@ var _ = Describe("failover", Serial, func() {
 	It("SIGKILL of the messaging daemon on the owner: the peer takes over; without STONITH both hold the VIP", Label("daemon", "no-fencing"), func(ctx SpecContext) {
 		E.expectCorosyncKilled()
 		E.expectMultiplyActive("the owner keeps the VIP and the service after its messaging daemon died, and the peer starts them too")
-		E.expectHeartbeatStart()
+		E.expectStackStart()
 		owner, survivor, bound := E.fault(ctx, harness.KillDaemon)
 		By("waiting for " + survivor + " to take the resources")
 		Eventually(func(g Gomega) {
@@ -296,7 +296,7 @@ var _ = Describe("failover", Serial, func() {
 		E.expectLogs("when the partition heals, each side hears again the peer it had declared dead after deadtime: heartbeat logs the late heartbeat and the peer's return (critical in its eyes: a split brain ends)",
 			`heartbeat: \[\d+\]: CRIT: Cluster node (`+nodes+`) returning after partition\.$`,
 			`heartbeat: \[\d+\]: CRIT: Late heartbeat: Node (`+nodes+`): interval \d+ ms \(> deadtime\)$`)
-		E.expectHeartbeatStart()
+		E.expectStackStart()
 		owner, survivor, bound := E.fault(ctx, harness.Partition)
 		By("waiting for both sides to claim the VIP")
 		Eventually(func(g Gomega) {
@@ -323,7 +323,7 @@ var _ = Describe("failover", Serial, func() {
 		if n < 1 {
 			Skip("-repeat=0")
 		}
-		E.expectHeartbeatStart()
+		E.expectStackStart()
 		var outages []time.Duration
 		for i := 1; i <= n; i++ {
 			owner, _, rep := E.move(ctx, harness.PowerOff, fmt.Sprintf("repeat %d/%d", i, n), 30*time.Second)

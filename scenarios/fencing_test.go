@@ -212,6 +212,7 @@ var _ = Describe("fencing", Serial, Label("fencing"), func() {
 		if n < 1 {
 			Skip("-partitions=0")
 		}
+		E.expectStackStart()
 		E.healFault("the partitions")
 		bound := E.fenceBound()
 		detection := E.c.Stack.Detection(E.lab.Cfg.Timings)
@@ -277,6 +278,7 @@ var _ = Describe("fencing", Serial, Label("fencing"), func() {
 
 	It("SIGKILL of the messaging daemon on the owner: the peer fences it and takes over, one owner", Label("daemon", "needs-power"), func(ctx SpecContext) {
 		E.expectCorosyncKilled()
+		E.expectStackStart()
 		E.expectLogs("the fenced owner's daemons lose the fencer while corosync is gone",
 			`pacemaker-execd\[\d+\]:\s+error: Connection to stonith-ng (IPC failed|closed)$`)
 		owner := E.stable(ctx)
@@ -311,6 +313,7 @@ var _ = Describe("fencing", Serial, Label("fencing"), func() {
 	}, SpecTimeout(12*time.Minute))
 
 	It("stonith_admin --reboot of the owner: the VIP serves again within the bound plus the fence time, the node returns", Label("node", "needs-power"), func(ctx SpecContext) {
+		E.expectStackStart()
 		owner := E.stable(ctx)
 		survivor := E.c.Peer(owner)
 		bound := E.bound()
@@ -354,6 +357,7 @@ var _ = Describe("fencing", Serial, Label("fencing"), func() {
 	}, SpecTimeout(12*time.Minute))
 
 	It("fence device failing: no second owner while the owner's state is unknown; healing the device lets the cluster recover", Label("node", "needs-power"), func(ctx SpecContext) {
+		E.expectStackStart()
 		E.expectLogs("the fence endpoint refuses on purpose: fence_docker cannot read the machine's state and each reboot fails",
 			`pacemaker-fenced\[\d+\]:\s+warning: fence_docker\[\d+\] stderr: \[ [0-9 :,-]+ERROR: Failed: Unable to obtain correct plug status or plug is not available \]$`,
 			`pacemaker-fenced\[\d+\]:\s+error: Operation 'reboot' \[\d+\] targeting node\d+ using FENCE-node\d+ returned 1$`,

@@ -343,6 +343,9 @@ func (e *env) pause(ctx context.Context, kind string) {
 		e.expectFrozenIPCClient()
 	}
 	e.expectHeartbeatClientGone()
+	// the heal may start the frozen node's stack again, and with fencing
+	// the fence reboots the node
+	e.expectStackStart()
 	mark, err := e.c.BootMark(ctx, owner)
 	Expect(err).NotTo(HaveOccurred())
 	e.probe(ctx)
