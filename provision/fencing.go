@@ -45,21 +45,21 @@ func guardFor(c *lab.Config, s *Stack) (string, error) {
 }
 
 // FencingAbout says how a lab of stack s fences, for the report's lab
-// entry: the agent, and the race guard with its delay; on = false (and
-// "none") when the lab file or the stack fences nothing.
-func FencingAbout(c *lab.Config, s *Stack) (agent, note string, on bool) {
+// entry: the agent, and the race guard with its delay; "none" and no note
+// when the lab file or the stack fences nothing.
+func FencingAbout(c *lab.Config, s *Stack) (agent, note string) {
 	if !c.FencingOn() || s.Fence == nil {
-		return "none", "", false
+		return "none", ""
 	}
 	g, err := guardFor(c, s)
 	if err != nil {
-		return string(s.Fence.Agent), "stonith-enabled=true; " + err.Error(), true
+		return string(s.Fence.Agent), "stonith-enabled=true; " + err.Error()
 	}
 	guard := "race guard " + g
 	if g != templates.GuardNone {
 		guard += fmt.Sprintf(" (%d s)", c.Fencing.Delay)
 	}
-	return string(s.Fence.Agent), fmt.Sprintf("stonith-enabled=true, through the lab's fence endpoint on %s; %s", c.FenceEndpoint(), guard), true
+	return string(s.Fence.Agent), fmt.Sprintf("stonith-enabled=true, through the lab's fence endpoint on %s; %s", c.FenceEndpoint(), guard)
 }
 
 // noFenceMessage refuses fencing on a stack that cannot fence.

@@ -319,23 +319,23 @@ func TestFencingAbout(t *testing.T) {
 	c := &lab.Config{}
 	c.VIP.Address, c.VIP.Netmask = "192.168.71.20", "255.255.255.0"
 	c.Fencing = lab.Fencing{Agent: lab.FenceAgentNone, RaceGuard: lab.RaceGuardAuto, Delay: 5, Port: 2396}
-	if a, note, on := FencingAbout(c, corosync); on || a != "none" || note != "" {
-		t.Errorf("fencing.agent none: %q %q %v", a, note, on)
+	if a, note := FencingAbout(c, corosync); a != "none" || note != "" {
+		t.Errorf("fencing.agent none: %q %q", a, note)
 	}
 	c.Fencing.Agent = "auto"
-	if a, _, on := FencingAbout(c, v1); on || a != "none" {
-		t.Errorf("heartbeat-v1 cannot fence, yet: %q %v", a, on)
+	if a, _ := FencingAbout(c, v1); a != "none" {
+		t.Errorf("heartbeat-v1 cannot fence, yet: %q", a)
 	}
-	a, note, on := FencingAbout(c, corosync)
-	if !on || a != string(corosync.Fence.Agent) {
-		t.Errorf("corosync with fencing.agent auto: %q %v", a, on)
+	a, note := FencingAbout(c, corosync)
+	if a != string(corosync.Fence.Agent) {
+		t.Errorf("corosync with fencing.agent auto: %q", a)
 	}
 	want := "stonith-enabled=true, through the lab's fence endpoint on " + c.FenceEndpoint() + "; race guard " + corosync.Fence.Guards[0] + " (5 s)"
 	if note != want {
 		t.Errorf("note %q, want %q", note, want)
 	}
 	c.Fencing.RaceGuard = "none"
-	if _, note, _ := FencingAbout(c, corosync); !strings.HasSuffix(note, "; race guard none") {
+	if _, note := FencingAbout(c, corosync); !strings.HasSuffix(note, "; race guard none") {
 		t.Errorf("guard none: %q", note)
 	}
 }

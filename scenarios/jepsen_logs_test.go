@@ -91,28 +91,3 @@ func (e *env) checkDeclared(t *testing.T, caused, unrelated []string) {
 		}
 	}
 }
-
-// The machine pause declares a Pacemaker daemon's failed reply to a client
-// frozen in its IPC handshake, for that errno only.
-func TestFrozenIPCClientLogPatterns(t *testing.T) {
-	e := declaringEnv(t, "corosync")
-	e.expectFrozenIPCClient()
-	e.checkDeclared(t, []string{
-		// CI at 3593c4f: the fenced node's pacemakerd, at the thaw of
-		// the fence's kill
-		"pacemakerd[547]:  error: Error in connection setup (/dev/shm/qb-547-1213-8-ZPGYie/qb): Broken pipe (32)",
-		// the CIB manager's form of it (an earlier CI run; pids and
-		// suffix here are made up)
-		"pacemaker-based[63]:  error: Error in connection setup (/dev/shm/qb-63-1190-12-a1B2c3/qb): Broken pipe (32)",
-	}, []string{
-		"pacemakerd[547]:  error: Error in connection setup (/dev/shm/qb-547-1213-8-ZPGYie/qb): Cannot allocate memory (12)",
-		"pacemakerd[547]:  error: Invalid IPC credentials (/dev/shm/qb-547-1213-8-ZPGYie/qb).",
-		"corosync[30]:  error: Error in connection setup (/dev/shm/qb-30-1213-8-ZPGYie/qb): Broken pipe (32)",
-		"pacemakerd[547]:  error: Error in connection setup (/tmp/elsewhere): Broken pipe (32)",
-	})
-	h := declaringEnv(t, "heartbeat-v1")
-	h.expectFrozenIPCClient()
-	if len(h.expectedLogs) != 0 {
-		t.Errorf("heartbeat-v1 has no Pacemaker daemon, yet declares %v", h.expectedLogs)
-	}
-}

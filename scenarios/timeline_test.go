@@ -128,8 +128,7 @@ func (e *env) labInfo(ctx context.Context) report.Lab {
 		Name: cfg.Name, Provider: e.lab.Provider.Name(), Stack: e.stack, Profile: t.Profile, Bound: e.bound(),
 		VIP: fmt.Sprintf("%s:%d", cfg.VIP.Address, cfg.Service.Port),
 	}
-	var on bool
-	if info.Fencing, info.FencingNote, on = provision.FencingAbout(cfg, e.c.Stack); !on {
+	if info.Fencing, info.FencingNote = provision.FencingAbout(cfg, e.c.Stack); !info.FencingOn() {
 		info.FencingNote = e.noFencing()
 	}
 	info.Timings = e.c.Stack.TimingsAbout(t)
