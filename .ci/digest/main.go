@@ -1,12 +1,15 @@
-// Command digest prints the failed specs of Ginkgo JUnit reports, a few
-// lines each, so that the last lines of a failed CI run say what failed
-// (the e2e tests' output runs to many thousands of lines before them).
+// Command digest prints why a CI run failed, so that its last lines say
+// it (the e2e tests' output runs to many thousands of lines before them):
+// the failed go tests with their assertion and halab error lines (-gotest,
+// the go test -v log), and the failed specs of Ginkgo JUnit reports, a few
+// lines each.
 //
-//	go run ./.ci/digest build/*.xml
+//	go run ./.ci/digest -gotest build/ci-test.log build/*.xml
 package main
 
 import (
 	"encoding/xml"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -28,8 +31,29 @@ type suites struct {
 }
 
 func main() {
+	gotest := flag.String("gotest", "", "a go test -v log: its failed tests and why")
+	flag.Parse()
+	if *gotest != "" {
+		f, err := os.Open(*gotest)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "digest:", err)
+		} else {
+			fmt.Printf("==> failed go tests (%s), with their assertion and halab error lines\n", *gotest)
+			n, err := goTestDigest(f, os.Stdout, 120)
+			f.Close()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "digest: %s: %v\n", *gotest, err)
+			} else if n == 0 {
+				fmt.Println("no failed go test in", *gotest)
+			}
+		}
+	}
+	if flag.NArg() == 0 {
+		return
+	}
+	fmt.Println("==> failed specs (the scenario suites' reports; the e2e's broken-on-purpose runs write others)")
 	failed := 0
-	for _, path := range os.Args[1:] {
+	for _, path := range flag.Args() {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "digest:", err)
@@ -64,7 +88,7 @@ func main() {
 		}
 	}
 	if failed == 0 {
-		fmt.Println("no failed spec in", strings.Join(os.Args[1:], " "))
+		fmt.Println("no failed spec in", strings.Join(flag.Args(), " "))
 	}
 }
 

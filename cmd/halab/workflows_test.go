@@ -785,3 +785,15 @@ func TestWorkflowCITestCommand(t *testing.T) {
 		t.Errorf("job %s: want actions/setup-go with `go-version-file: go.mod`: the Go of go.mod, not the runner's", job.ID.Value)
 	}
 }
+
+// TestCIDigestTests runs the tests of .ci/digest, what a failed .ci/run
+// ends with: `go test ./...` leaves out directories whose name starts with
+// a dot.
+func TestCIDigestTests(t *testing.T) {
+	root := workflowRepoRoot(t)
+	cmd := exec.Command("go", "test", "-count=1", "./.ci/digest")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test ./.ci/digest: %v\n%s", err, out)
+	}
+}
