@@ -145,6 +145,9 @@ func TestE2EFencing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(entries) == 0 {
+			t.Fatalf("no request in %s", filepath.Join(fenceDir, fence.RequestLogName))
+		}
 		fs := fence.Fences(entries, entries[0].Time)
 		fenced := map[string]bool{}
 		for _, f := range fs {
