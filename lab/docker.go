@@ -2,8 +2,10 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -228,7 +230,7 @@ type otherLab struct {
 // SSH ports a running lab of another lab file holds: its containers would
 // collide by name, its network would be shared, its ports taken.
 func (d *dockerProvider) CheckFree(ctx context.Context) error {
-	format := "{{.Label \"" + labelLab + "\"}}\t{{.Label \"" + labelID + "\"}}\t{{.Label \"" + labelConfig + "\"}}\t{{.Label \"" + labelSubnet + "\"}}\t{{.Ports}}"
+	format := "{{.Label \"" + labelLab + "\"}}\t{{.Label \"" + labelID + "\"}}\t{{.Label \"" + labelConfig + "\"}}\t{{.Label \"" + labelSubnet + "\"}}\t{{.Ports}}\t{{.Names}}"
 	out, err := runLocal(ctx, "", nil, nil, "docker", "ps", "-a", "--filter", "label="+labelLab, "--format", format)
 	if err != nil {
 		return err
@@ -236,17 +238,23 @@ func (d *dockerProvider) CheckFree(ctx context.Context) error {
 	cfg := d.l.Cfg
 	var problems []string
 	seen := map[string]bool{}
+	// Containers of colliding labs whose lab file is gone (a deleted
+	// checkout): `halab -c FILE down` cannot remove them any more.
+	orphans := map[string][]string{}
+	var orphanFiles []string
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "\t")
-		if len(f) < 5 || f[1] == d.l.ID.ID {
+		if len(f) < 6 || f[1] == d.l.ID.ID {
 			continue
 		}
 		o := otherLab{Name: f[0], ID: f[1], Config: f[2], Subnet: f[3], Ports: f[4]}
+		hit := false
 		who := o.Config
 		if who == "" {
 			who = "a lab made by an older halab (docker label " + labelLab + "=" + o.Name + ")"
 		}
 		add := func(msg string) {
+			hit = true
 			if !seen[msg] {
 				seen[msg] = true
 				problems = append(problems, msg)
@@ -264,6 +272,17 @@ func (d *dockerProvider) CheckFree(ctx context.Context) error {
 				add(fmt.Sprintf("providers.docker.ssh_port: host port %d is taken by the lab of %s: give this lab a range of its own", port, who))
 			}
 		}
+		if hit && o.Config != "" {
+			if _, err := os.Stat(o.Config); errors.Is(err, fs.ErrNotExist) {
+				if orphans[o.Config] == nil {
+					orphanFiles = append(orphanFiles, o.Config)
+				}
+				orphans[o.Config] = append(orphans[o.Config], f[5])
+			}
+		}
+	}
+	for _, file := range orphanFiles {
+		problems = append(problems, fmt.Sprintf("the lab file %s no longer exists, so its machines were left behind: if they are no longer wanted, remove them with `docker rm -f %s`", file, strings.Join(orphans[file], " ")))
 	}
 	if len(problems) > 0 {
 		return &ConfigError{File: cfg.Path, Problems: problems}
