@@ -64,6 +64,18 @@ func (d *dockerProvider) Prepare(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "==> node image %s is up to date\n", tag)
 		return nil
 	}
+	// One build of an image at a time on this host: labs that need the
+	// same image wait for the first to build it, instead of each running
+	// debootstrap.
+	unlock, err := hostLock(ctx, "halab-image-"+imageLockName(tag)+".lock", out, "another lab's build of "+tag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if ImageExists(ctx, tag) {
+		fmt.Fprintf(out, "==> node image %s was built meanwhile by another lab\n", tag)
+		return nil
+	}
 	fmt.Fprintf(out, "==> building node image %s (inputs changed or first build)\n", tag)
 	start := time.Now()
 	if err := BuildImage(ctx, d.l.Root, d.l.Cfg, tag, NewPrefixWriter(out, "    ")); err != nil {
@@ -71,6 +83,17 @@ func (d *dockerProvider) Prepare(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "==> node image built in %s\n", time.Since(start).Round(time.Second))
 	return nil
+}
+
+// imageLockName is a tag as a file name: halab/node:3f2a... is
+// halab_node_3f2a....
+func imageLockName(tag string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == ':' {
+			return '_'
+		}
+		return r
+	}, tag)
 }
 
 // Images are the node image and the rootfs base it was built on.
@@ -92,10 +115,7 @@ func (d *dockerProvider) RemoveImage(ctx context.Context, tag string) error {
 }
 
 func (d *dockerProvider) Destroy(ctx context.Context) error {
-	if err := d.v.Destroy(ctx); err != nil {
-		return err
-	}
-	return d.cleanup(ctx)
+	return d.v.Destroy(ctx, d.cleanup)
 }
 
 // PowerOff sends SIGKILL to the container's init.

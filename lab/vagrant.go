@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -81,6 +83,10 @@ func (v *Vagrant) writeResolved() error {
 	return WriteFileAtomic(v.ResolvedFile(), data, 0o600)
 }
 
+// upAttempts bounds the vagrant up runs that a vanished container (see
+// vanishedContainer) may cost.
+const upAttempts = 3
+
 // Up creates and boots the named machines (all when none are named).
 func (v *Vagrant) Up(ctx context.Context, nodes ...string) error {
 	unlock, err := v.lockIndex(ctx)
@@ -89,19 +95,71 @@ func (v *Vagrant) Up(ctx context.Context, nodes ...string) error {
 	}
 	defer unlock()
 	args := append([]string{"up", "--provider", v.Provider}, nodes...)
-	_, err = v.run(ctx, v.Out, args...)
-	return err
+	for attempt := 1; ; attempt++ {
+		out, err := v.run(ctx, v.Out, args...)
+		if err == nil || attempt == upAttempts || ctx.Err() != nil || v.Provider != dockerName {
+			return err
+		}
+		id, ok := vanishedContainer(out)
+		if !ok || containerExists(ctx, id) {
+			return err
+		}
+		if v.Out != nil {
+			fmt.Fprintf(v.Out, "==> vagrant up stopped because container %.12s vanished while it read every container's ports (another lab or program on this host removed it): running it again (%d of %d)\n", id, attempt+1, upAttempts)
+		}
+	}
+}
+
+// Vagrant's docker provider, before it creates or starts a machine, lists
+// every container on the host (docker ps -a -q) and then inspects each one
+// for the ports it holds (read_used_ports). A container that another lab,
+// a docker build's intermediate step or any other program removes between
+// the two makes `vagrant up` fail, although nothing is wrong with this
+// lab:
+//
+//	Command: ["docker", "inspect", "7b080fa1...", {:notify=>[:stdout, :stderr]}]
+//	Stderr: Error: No such object: 7b080fa1...
+var (
+	inspectCmdRe   = regexp.MustCompile(`Command: \["docker", "inspect", "([0-9a-f]{12,64})"`)
+	noSuchObjectRe = regexp.MustCompile(`Error: No such object: ([0-9a-f]{12,64})`)
+)
+
+// vanishedContainer finds that failure in vagrant's output: the id that
+// vagrant inspected and docker no longer knew.
+func vanishedContainer(out []byte) (string, bool) {
+	cmd := inspectCmdRe.FindSubmatch(out)
+	gone := noSuchObjectRe.FindSubmatch(out)
+	if cmd == nil || gone == nil || !bytes.Equal(cmd[1], gone[1]) {
+		return "", false
+	}
+	return string(cmd[1]), true
+}
+
+// containerExists asks the engine about a container; a failure to ask
+// counts as "exists", so that nothing is retried on a guess.
+func containerExists(ctx context.Context, id string) bool {
+	out, err := runLocal(ctx, "", nil, nil, "docker", "ps", "-aq", "--no-trunc", "--filter", "id="+id)
+	return err != nil || len(bytes.TrimSpace(out)) > 0
 }
 
 // Destroy removes the machines; destroying what does not exist is fine.
-func (v *Vagrant) Destroy(ctx context.Context) error {
+// after runs while the lock is still held: it removes what vagrant left,
+// and must not race another lab's vagrant up (see vanishedContainer).
+func (v *Vagrant) Destroy(ctx context.Context, after ...func(context.Context) error) error {
 	unlock, err := v.lockIndex(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	_, err = v.run(ctx, v.Out, "destroy", "--force")
-	return err
+	if _, err = v.run(ctx, v.Out, "destroy", "--force"); err != nil {
+		return err
+	}
+	for _, f := range after {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lockIndex serialises, across the labs of this host, the vagrant commands
@@ -111,6 +169,12 @@ func (v *Vagrant) Destroy(ctx context.Context) error {
 // because it is locked" although each lab has its own machines. The lock
 // is a file beside that index; a lab that waits says so.
 func (v *Vagrant) lockIndex(ctx context.Context) (func(), error) {
+	return hostLock(ctx, "halab-machine-index.lock", v.Out, "another lab's vagrant up or destroy")
+}
+
+// hostLock takes a lock of this host's labs, a file in Vagrant's home
+// (beside its machine index); a caller that has to wait says for what.
+func hostLock(ctx context.Context, file string, out io.Writer, what string) (func(), error) {
 	home := os.Getenv("VAGRANT_HOME")
 	if home == "" {
 		h, err := os.UserHomeDir()
@@ -122,20 +186,20 @@ func (v *Vagrant) lockIndex(ctx context.Context) (func(), error) {
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return nil, err
 	}
-	l := flock.New(filepath.Join(home, "halab-machine-index.lock"))
+	l := flock.New(filepath.Join(home, file))
 	ok, err := l.TryLock()
 	if err != nil {
-		return nil, fmt.Errorf("vagrant's machine index lock: %w", err)
+		return nil, fmt.Errorf("the lock %s: %w", l.Path(), err)
 	}
 	if !ok {
-		if v.Out != nil {
-			fmt.Fprintln(v.Out, "==> waiting for another lab's vagrant up or destroy on this host to finish")
+		if out != nil {
+			fmt.Fprintf(out, "==> waiting for %s on this host to finish\n", what)
 		}
 		if ok, err = l.TryLockContext(ctx, 250*time.Millisecond); err != nil || !ok {
 			if err == nil {
 				err = ctx.Err()
 			}
-			return nil, fmt.Errorf("waiting for another lab's vagrant up or destroy: %w", err)
+			return nil, fmt.Errorf("waiting for %s: %w", what, err)
 		}
 	}
 	return func() { l.Unlock() }, nil
