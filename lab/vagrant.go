@@ -69,7 +69,41 @@ func (v *Vagrant) run(ctx context.Context, out io.Writer, args ...string) ([]byt
 	if err := v.writeResolved(); err != nil {
 		return nil, err
 	}
-	return runLocal(ctx, v.Root, v.env(), out, append([]string{"vagrant"}, args...)...)
+	dir, err := v.labRoot()
+	if err != nil {
+		return nil, err
+	}
+	return runLocal(ctx, dir, v.env(), out, append([]string{"vagrant"}, args...)...)
+}
+
+// LabRoot is where vagrant runs for this lab: a directory of the lab's
+// state whose Vagrantfile loads the checkout's. Vagrant's global machine
+// index (~/.vagrant.d) knows a machine by its name, its provider and the
+// directory of its Vagrantfile: run from the checkout, two labs with nodes
+// of the same name (lab.yaml's and the fencing example's node1) were one
+// entry, and one lab's vagrant ssh-config failed with "Vagrant can't use
+// the requested machine because it is locked" while the other's vagrant
+// up held it.
+func (v *Vagrant) LabRoot() string { return filepath.Join(v.State, "vagrant-root") }
+
+func (v *Vagrant) labRoot() (string, error) {
+	dir := v.LabRoot()
+	stub := []byte("# Written by halab: this lab's own Vagrant root (see LabRoot in lab/vagrant.go).\n" +
+		"load " + rubyString(filepath.Join(v.Root, "Vagrantfile")) + "\n")
+	path := filepath.Join(dir, "Vagrantfile")
+	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, stub) {
+		return dir, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	return dir, WriteFileAtomic(path, stub, 0o600)
+}
+
+// rubyString is s as a Ruby single-quoted literal, in which only \\ and
+// \' are escapes.
+func rubyString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
 func (v *Vagrant) writeResolved() error {
