@@ -46,3 +46,13 @@ TestE2EFencing/scenarios
 		t.Errorf("bounded digest:\n%s", out.String())
 	}
 }
+
+func TestHeadTail(t *testing.T) {
+	lines := strings.Split("a b c d e f g h i j", " ")
+	if got := strings.Join(headTail(lines, 3, 5), " "); got != "a b c ... f g h i j" {
+		t.Errorf("headTail: %s", got)
+	}
+	if got := strings.Join(headTail(lines[:8], 3, 5), " "); got != "a b c d e f g h" {
+		t.Errorf("headTail of what fits: %s", got)
+	}
+}

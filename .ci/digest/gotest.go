@@ -105,11 +105,7 @@ func goTestDigest(r io.Reader, w io.Writer, maxLines int) (int, error) {
 				continue
 			}
 			emit("    " + ll.at + ": " + ll.text)
-			for i, c := range ll.cont {
-				if i == 8 {
-					emit("        ...")
-					break
-				}
+			for _, c := range headTail(ll.cont, 3, 5) {
 				emit("        " + c)
 			}
 		}
@@ -118,4 +114,15 @@ func goTestDigest(r io.Reader, w io.Writer, maxLines int) (int, error) {
 		fmt.Fprintln(w, "    ... (more in the log)")
 	}
 	return len(leaves), nil
+}
+
+// headTail keeps the first head and the last tail lines, with "..." for
+// what is left out between (a failed command's output ends with why).
+func headTail(lines []string, head, tail int) []string {
+	if len(lines) <= head+tail {
+		return lines
+	}
+	out := append([]string{}, lines[:head]...)
+	out = append(out, "...")
+	return append(out, lines[len(lines)-tail:]...)
 }
