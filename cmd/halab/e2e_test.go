@@ -100,6 +100,23 @@ func mustHalab(t *testing.T, bin string, args ...string) string {
 	return r.out
 }
 
+// writeE2ELabFile writes an e2e lab's file, build/e2e/NAME.yaml: a path
+// that stays the same from run to run, since a lab's identity is its name
+// and its file's path. So the test's first `down` removes what a killed
+// earlier run left; under a temporary path those would be another lab's
+// machines, which halab refuses to touch (and up refuses to collide with).
+func writeE2ELabFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(repoRoot, "build", "e2e", name+".yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func requireE2E(t *testing.T) {
 	if os.Getenv("HALAB_E2E") == "" {
 		t.Skip("end-to-end: run with HALAB_E2E=1 (make test-e2e)")

@@ -41,11 +41,7 @@ func writeV1Lab(t *testing.T) string {
 		}
 		y = strings.Replace(y, r[0], r[1], 1)
 	}
-	p := filepath.Join(t.TempDir(), v1Lab+".yaml")
-	if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeE2ELabFile(t, v1Lab, y)
 }
 
 func TestE2EHeartbeatV1(t *testing.T) {

@@ -461,17 +461,7 @@ func newFaultLab(t *testing.T) *faultLab {
 	}
 	f := &faultLab{t: t, bin: buildHalab(t), yaml: y, state: filepath.Join(repoRoot, ".halab", faultLabYAML),
 		containers: []string{"hard-hard1", "hard-hard2"}}
-	// A path of its own that stays the same from run to run: the lab's
-	// identity is its name and this path, so that the first `down` removes
-	// what a killed earlier run left (a temporary path would make those
-	// another lab's machines, which halab refuses to touch).
-	f.cfg = filepath.Join(repoRoot, "build", "e2e", "hard.yaml")
-	if err := os.MkdirAll(filepath.Dir(f.cfg), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(f.cfg, []byte(y), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f.cfg = writeE2ELabFile(t, faultLabYAML, y)
 	f.mustRun("down")
 	t.Cleanup(func() {
 		exec.Command("docker", "unpause", "hard-hard1").Run()
