@@ -38,6 +38,7 @@ func goTestDigest(r io.Reader, w io.Writer, maxLines int) (int, error) {
 		lines  []*logLine
 		failed []string
 		count  = map[string]int{}
+		ran    = map[string]bool{}
 		cur    string
 		last   *logLine
 	)
@@ -47,9 +48,12 @@ func goTestDigest(r io.Reader, w io.Writer, maxLines int) (int, error) {
 		l := sc.Text()
 		if m := headerRe.FindStringSubmatch(l); m != nil {
 			cur, last = m[1], nil
+			ran[cur] = true
 			continue
 		}
-		if m := failRe.FindStringSubmatch(l); m != nil {
+		// (A test of this run: a "--- FAIL" in the output of a go test
+		// that a test ran is not one.)
+		if m := failRe.FindStringSubmatch(l); m != nil && ran[m[1]] {
 			failed = append(failed, m[1])
 			last = nil
 			continue
