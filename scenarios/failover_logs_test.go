@@ -20,8 +20,15 @@ func TestPacemakerLogDeclarations(t *testing.T) {
 			"pacemakerd[571]:  crit: Could not connect to Corosync CFG: CS_ERR_LIBRARY",
 			// CI at 83fb766
 			"pacemakerd[9962]:  error: pacemaker-attrd[9968] terminated with signal 15 (Terminated)",
+			// CI run Q (2594021): the fencer lost the CIB manager first
+			"pacemaker-fenced[17658]:  error: Connection to cib_rw IPC failed",
+			"pacemaker-fenced[17658]:  error: Connection to cib_rw closed",
+			"pacemaker-fenced[17658]:  crit: Lost connection to the CIB manager, shutting down",
 		},
 		unrelated: []string{
+			"pacemaker-fenced[17658]:  error: Connection to cib_rw IPC failed: Permission denied",
+			"pacemaker-fenced[17658]:  error: Connection to stonith-ng closed",
+			"pacemaker-execd[17659]:  crit: Lost connection to the CIB manager, shutting down",
 			"pacemakerd[9962]:  error: pacemaker-based[9964] terminated with signal 15 (Terminated)",
 			"pacemakerd[9962]:  error: pacemaker-attrd[9968] terminated with signal 11 (Segmentation fault)",
 			"pacemakerd[9962]:  error: pacemaker-attrd[9968] terminated with signal 15 (Terminated) and dumped core",

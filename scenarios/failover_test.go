@@ -396,6 +396,13 @@ func (e *env) expectCorosyncKilled() {
 		`pacemakerd\[\d+\]:\s+error: pacemaker-(based|controld|attrd|fenced)\[\d+\] exited with status 102 \(Not connected\)$`,
 		`pacemaker-(attrd|controld|fenced)\[\d+\]:\s+error: cib_(rw|shm) IPC provider disconnected while waiting for message \d+$`,
 		`pacemakerd\[\d+\]:\s+crit: Could not connect to Corosync CFG: CS_ERR_LIBRARY$`)
+	// CI run Q (2594021): the CIB manager exited on losing corosync before
+	// the fencer noticed that loss itself, so the fencer's first word was
+	// its CIB connection (Pacemaker 2.1.5: lib/common/ipc_client.c,
+	// mainloop.c, fenced's cib_connection_destroy).
+	e.expectLogs("a Pacemaker daemon that has not yet noticed corosync's death itself loses the CIB manager, which exits on it first, and shuts down on that instead",
+		`pacemaker-(attrd|controld|fenced)\[\d+\]:\s+error: Connection to cib_(rw|shm) (IPC failed|closed)$`,
+		`pacemaker-(attrd|controld|fenced)\[\d+\]:\s+crit: Lost connection to the CIB manager, shutting down$`)
 	e.expectLogs("the heal starts the stack again: the new pacemakerd looks in /proc for subdaemons the dead one left, and one that exits while it looks is gone (seen on the e2e's adopted nodes)",
 		pacemakerdLookupRace)
 	// Seen once in CI for the attribute manager: the sender of the
