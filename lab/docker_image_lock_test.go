@@ -17,29 +17,23 @@ func TestPrepareBuildsAnImageOnce(t *testing.T) {
 	built := filepath.Join(dir, "built")
 	runs := filepath.Join(dir, "runs")
 	release := filepath.Join(dir, "release")
-	bin := filepath.Join(dir, "bin")
 	root := filepath.Join(dir, "root")
-	for _, d := range []string{bin, filepath.Join(root, "images")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.MkdirAll(filepath.Join(root, "images"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	scripts := map[string]string{
+	putOnPath(t, map[string]string{
 		// docker: the image exists once build.sh made it.
-		filepath.Join(bin, "docker"): "#!/bin/sh\ncase \"$1 $2\" in\n" +
+		"docker": "#!/bin/sh\ncase \"$1 $2\" in\n" +
 			"'image inspect') test -e " + built + " ;;\n" +
 			"'version --format') echo 20.10 ;;\n" +
 			"*) exit 0 ;;\nesac\n",
-		filepath.Join(bin, "vagrant"): "#!/bin/sh\nexit 0\n",
-		// build.sh: lasts until the test has seen the second lab wait.
-		filepath.Join(root, "images", "build.sh"): "#!/bin/sh\necho run >> " + runs + "\nwhile [ ! -e " + release + " ]; do sleep 0.05; done\ntouch " + built + "\n",
+		"vagrant": "#!/bin/sh\nexit 0\n",
+	})
+	// build.sh: lasts until the test has seen the second lab wait.
+	build := "#!/bin/sh\necho run >> " + runs + "\nwhile [ ! -e " + release + " ]; do sleep 0.05; done\ntouch " + built + "\n"
+	if err := os.WriteFile(filepath.Join(root, "images", "build.sh"), []byte(build), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	for p, s := range scripts {
-		if err := os.WriteFile(p, []byte(s), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("VAGRANT_HOME", t.TempDir())
 
 	cfg := Defaults()

@@ -11,12 +11,21 @@ import (
 // shimDocker puts a `docker` on PATH that prints out and exits with code.
 func shimDocker(t *testing.T, out string, code int) {
 	t.Helper()
+	putOnPath(t, map[string]string{"docker": "#!/bin/sh\ncat <<'EOF'\n" + out + "\nEOF\nexit " + itoa(code) + "\n"})
+}
+
+// putOnPath writes the scripts (name: content) into a directory it puts
+// first on PATH, and returns that directory.
+func putOnPath(t *testing.T, scripts map[string]string) string {
+	t.Helper()
 	dir := t.TempDir()
-	script := "#!/bin/sh\ncat <<'EOF'\n" + out + "\nEOF\nexit " + itoa(code) + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
+	for name, script := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return dir
 }
 
 // A docker engine that does not answer is an error, never "the network

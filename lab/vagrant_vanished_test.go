@@ -73,12 +73,7 @@ func shimVagrantUp(t *testing.T, outputs []string, containerExists bool) func() 
 	if containerExists {
 		docker += "echo 7b080fa12225a87221f344d9f348a644520f745ea8c9fcc037024d3eef6dc3d8\n"
 	}
-	for name, script := range map[string]string{"vagrant": vg.String(), "docker": docker} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	putOnPath(t, map[string]string{"vagrant": vg.String(), "docker": docker})
 	t.Setenv("VAGRANT_HOME", t.TempDir())
 	return func() int {
 		b, _ := os.ReadFile(count)
